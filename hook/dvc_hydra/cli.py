@@ -1,0 +1,83 @@
+"""The ``dvc-hydra`` command line: parse, dispatch, turn errors into exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+
+from dvc_hydra import __version__
+from dvc_hydra.commands import compose
+from dvc_hydra.errors import DvcHydraError, report_crash, report_error
+from dvc_hydra.settings import resolve_roots
+
+# Subcommands that work on DVC projects take --repo and run once per project.
+PROJECT_COMMANDS: dict[str, tuple[ModuleType, str]] = {
+    "compose": (compose, "compose params.yaml from the Hydra config tree"),
+}
+OTHER_COMMANDS: dict[str, tuple[ModuleType, str]] = {}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dvc-hydra",
+        description="Hydra composition for DVC projects, outside `dvc exp run`.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for name, (module, help_text) in {**PROJECT_COMMANDS, **OTHER_COMMANDS}.items():
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        if name in PROJECT_COMMANDS:
+            sub.add_argument(
+                "--repo",
+                metavar="PATH",
+                help="the DVC root (default: found from the working directory)",
+            )
+        module.add_arguments(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command in PROJECT_COMMANDS:
+            return _run_on_projects(args, argv)
+        module, _ = OTHER_COMMANDS[args.command]
+        return int(module.run(args))
+    except DvcHydraError as error:
+        return report_error(error)
+    except KeyboardInterrupt:
+        print("dvc-hydra: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        return report_crash(exc)
+
+
+def _run_on_projects(args: argparse.Namespace, argv: list[str]) -> int:
+    module, _ = PROJECT_COMMANDS[args.command]
+    roots = resolve_roots(args.repo)
+    if not roots:
+        print(
+            "dvc-hydra: no DVC project found here or below the Git root; "
+            "nothing to do",
+            file=sys.stderr,
+        )
+        return 0
+    if len(roots) == 1:
+        return int(module.run(args, roots[0]))
+    # Hydra's plugin registry lives for the whole process: one process per project.
+    codes = [
+        subprocess.run(
+            [sys.executable, "-m", "dvc_hydra", *argv, "--repo", str(root)],
+            check=False,
+        ).returncode
+        for root in roots
+    ]
+    return max(codes)

@@ -1,0 +1,161 @@
+"""Read, compare and atomically replace a ``params.yaml``."""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dvc_hydra.errors import DvcHydraError
+
+MISSING = object()
+
+
+@dataclass(frozen=True)
+class KeyChange:
+    key: str
+    old: Any
+    new: Any
+
+    def describe(self) -> str:
+        if self.old is MISSING:
+            return f"{self.key}: (absent) -> {_short(self.new)}"
+        if self.new is MISSING:
+            return f"{self.key}: {_short(self.old)} -> (absent)"
+        return f"{self.key}: {_short(self.old)} -> {_short(self.new)}"
+
+    def as_json(self) -> dict[str, Any]:
+        result: dict[str, Any] = {"key": self.key}
+        if self.old is not MISSING:
+            result["committed"] = self.old
+        if self.new is not MISSING:
+            result["composed"] = self.new
+        return result
+
+
+def _short(value: Any) -> str:
+    import json
+
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def target_of(path: Path) -> Path:
+    """The file a write to ``path`` lands in: symlinks are followed, as DVC does."""
+    if path.is_symlink() and not path.exists():
+        raise DvcHydraError(
+            f"is a broken symlink (to {os.readlink(path)!r})",
+            path=path,
+            hint="remove the link or restore its target",
+        )
+    if path.is_dir():
+        raise DvcHydraError(
+            "is a directory, not a file",
+            path=path,
+            hint="move the directory away; params.yaml must be a file",
+        )
+    return Path(os.path.realpath(path))
+
+
+def read_text(path: Path) -> str | None:
+    """The current text, newlines as Python's text mode reads them; None if absent."""
+    target = target_of(path)
+    try:
+        with open(target, encoding="utf-8", newline=None) as stream:
+            return stream.read()
+    except FileNotFoundError:
+        return None
+    except UnicodeDecodeError as exc:
+        raise DvcHydraError(f"is not valid UTF-8: {exc.reason}", path=path) from None
+
+
+def read_bytes(path: Path) -> bytes | None:
+    try:
+        return target_of(path).read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def encode(text: str) -> bytes:
+    """The bytes DVC writes for ``text``: UTF-8 in the platform's newlines."""
+    return text.replace("\n", os.linesep).encode("utf-8")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that readers see old or new, never half."""
+    target = target_of(path)
+    mode = _mode_for(target)
+    fd, temp_name = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temp_name, mode)
+        os.replace(temp_name, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)
+        raise
+
+
+def _mode_for(target: Path) -> int:
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def unified_diff(old: str | None, new: str, name: str) -> str:
+    lines = difflib.unified_diff(
+        (old or "").splitlines(keepends=True),
+        new.splitlines(keepends=True),
+        fromfile=f"a/{name}" if old is not None else "/dev/null",
+        tofile=f"b/{name}",
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def key_changes(old: str | None, new: str) -> list[KeyChange] | None:
+    """Leaf-level differences; None when the old text is not YAML we can read."""
+    import yaml
+
+    try:
+        old_data = yaml.safe_load(old) if old else {}
+    except yaml.YAMLError:
+        return None
+    new_data = yaml.safe_load(new)
+    old_leaves = dict(flatten(old_data))
+    new_leaves = dict(flatten(new_data))
+    changes = []
+    for key in _ordered_union(new_leaves, old_leaves):
+        before = old_leaves.get(key, MISSING)
+        after = new_leaves.get(key, MISSING)
+        # Compare types too: YAML's true and 1 are equal in Python.
+        if type(before) is not type(after) or before != after:
+            changes.append(KeyChange(key, before, after))
+    return changes
+
+
+def _ordered_union(first: dict[str, Any], second: dict[str, Any]) -> list[str]:
+    return list(first) + [key for key in second if key not in first]
+
+
+def flatten(data: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Dotted keys to leaf values; lists and empty mappings are leaves."""
+    if isinstance(data, dict) and data:
+        items: list[tuple[str, Any]] = []
+        for key, value in data.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            items.extend(flatten(value, name))
+        return items
+    return [(prefix, data)] if prefix else []

@@ -1,0 +1,235 @@
+"""DVC's ``[hydra]`` settings, read from every config level as DVC reads them."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dvc_hydra.errors import DvcHydraError
+
+DVC_DIR = ".dvc"
+PARAMS_FILE = "params.yaml"
+HYDRA_KEYS = ("enabled", "config_dir", "config_module", "config_name", "plugins_path")
+
+
+@dataclass(frozen=True)
+class HydraSettings:
+    """Where the Hydra tree of one DVC project lives and how to compose it."""
+
+    root: Path
+    enabled: bool = False
+    config_dir: str | None = "conf"
+    config_module: str | None = None
+    config_name: str = "config"
+    plugins_path: str = ""
+
+    @property
+    def config_path(self) -> Path | None:
+        """The config dir as an absolute path (it is relative to the root)."""
+        if self.config_module is not None or self.config_dir is None:
+            return None
+        return self.root / self.config_dir
+
+    @property
+    def plugins_dir(self) -> Path:
+        # An unset plugins_path joins to the root itself, so the root is
+        # always searched for plugins, exactly as DVC does.
+        return Path(os.path.join(self.root, self.plugins_path))
+
+    @property
+    def params_path(self) -> Path:
+        return self.root / PARAMS_FILE
+
+
+def config_files(root: Path) -> list[Path]:
+    """DVC's config files of ``root``, in the order they shadow each other."""
+    import platformdirs
+
+    system_dir = os.getenv("DVC_SYSTEM_CONFIG_DIR") or platformdirs.site_config_dir(
+        "dvc", "iterative"
+    )
+    global_dir = os.getenv("DVC_GLOBAL_CONFIG_DIR") or platformdirs.user_config_dir(
+        "dvc", "iterative"
+    )
+    return [
+        Path(system_dir) / "config",
+        Path(global_dir) / "config",
+        root / DVC_DIR / "config",
+        root / DVC_DIR / "config.local",
+    ]
+
+
+def load_settings(root: Path) -> HydraSettings:
+    merged: dict[str, tuple[str, Path]] = {}
+    for path in config_files(root):
+        for key, value in _read_hydra_section(path).items():
+            merged[key] = (value, path)
+    return _validate(root, merged)
+
+
+def _read_hydra_section(path: Path) -> dict[str, str]:
+    from configobj import ConfigObj, ConfigObjError
+
+    try:
+        with open(path, "rb") as stream:
+            parsed = ConfigObj(stream)
+    except FileNotFoundError:
+        return {}
+    except IsADirectoryError:
+        raise DvcHydraError("DVC config is a directory, not a file", path=path)
+    except UnicodeDecodeError as exc:
+        raise DvcHydraError(f"DVC config is not valid UTF-8: {exc}", path=path)
+    except ConfigObjError as exc:
+        line = getattr(exc, "line_number", None)
+        message = re.sub(r"\s*at line \d+\.?$", "", str(exc))
+        raise DvcHydraError(
+            f"DVC config does not parse: {message}", path=path, line=line
+        ) from None
+
+    sections = {key.lower(): value for key, value in parsed.dict().items()}
+    hydra = sections.get("hydra", {})
+    if not isinstance(hydra, dict):
+        raise DvcHydraError(
+            "'hydra' must be a section", path=path, line=_line_of(path, "hydra")
+        )
+    return {key.lower(): value for key, value in hydra.items()}
+
+
+def _validate(root: Path, merged: dict[str, tuple[Any, Path]]) -> HydraSettings:
+    for key, (value, path) in merged.items():
+        line = _line_of(path, key)
+        if key not in HYDRA_KEYS:
+            raise DvcHydraError(
+                f"unknown setting 'hydra.{key}'",
+                path=path,
+                line=line,
+                hint=f"DVC knows: {', '.join(HYDRA_KEYS)}",
+            )
+        if not isinstance(value, str):
+            raise DvcHydraError(
+                f"'hydra.{key}' must be a single value", path=path, line=line
+            )
+
+    values = {key: value for key, (value, _) in merged.items()}
+    enabled = values.get("enabled", "false")
+    if enabled.lower() not in ("true", "false"):
+        path = merged["enabled"][1]
+        raise DvcHydraError(
+            f"'hydra.enabled' must be true or false, not {enabled!r}",
+            path=path,
+            line=_line_of(path, "enabled"),
+        )
+    if "config_dir" in values and "config_module" in values:
+        path = merged["config_module"][1]
+        raise DvcHydraError(
+            "'hydra.config_dir' and 'hydra.config_module' exclude each other",
+            path=path,
+            line=_line_of(path, "config_module"),
+            hint="keep only one of them (`dvc config --unset hydra.config_dir`)",
+        )
+
+    module = values.get("config_module")
+    return HydraSettings(
+        root=root,
+        enabled=enabled.lower() == "true",
+        config_dir=None if module is not None else values.get("config_dir", "conf"),
+        config_module=module,
+        config_name=values.get("config_name", "config"),
+        plugins_path=values.get("plugins_path", ""),
+    )
+
+
+def _line_of(path: Path, key: str) -> int | None:
+    """The first line of ``path`` that sets ``key``, for error messages."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    pattern = re.compile(rf"^\s*\[?\s*{re.escape(key)}\b", re.IGNORECASE)
+    for number, text in enumerate(lines, start=1):
+        if pattern.match(text):
+            return number
+    return None
+
+
+def find_dvc_root(start: Path) -> Path | None:
+    """The DVC root above ``start``, searched as DVC does (up to a mount point)."""
+    current = start.resolve()
+    while True:
+        if (current / DVC_DIR).is_dir():
+            return current
+        if os.path.ismount(current) or current.parent == current:
+            return None
+        current = current.parent
+
+
+def git_root(start: Path) -> Path | None:
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"],
+            cwd=start,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        return None
+    if result.returncode != 0:
+        return None
+    return Path(result.stdout.strip())
+
+
+def dvc_roots_below(top: Path) -> list[Path]:
+    """Every DVC project inside the Git work tree ``top``, Git's ignores honoured."""
+    result = subprocess.run(
+        [
+            "git",
+            "ls-files",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+            "--",
+            ":(glob)**/.dvc/config",
+            ":(glob)**/.dvc/.gitignore",
+        ],
+        cwd=top,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    roots = {
+        (top / name).parent.parent
+        for name in result.stdout.splitlines()
+        if (top / name).parent.is_dir()
+    }
+    return sorted(roots)
+
+
+def resolve_roots(repo: str | None, cwd: Path | None = None) -> list[Path]:
+    """The DVC roots a command works on, per the command-line contract.
+
+    An explicit ``repo`` must be a DVC project; otherwise the root above the
+    working directory wins, and failing that every project below the Git root.
+    """
+    if repo is not None:
+        path = Path(repo)
+        if not (path / DVC_DIR).is_dir():
+            raise DvcHydraError(
+                "not a DVC project (no .dvc directory)",
+                path=repo,
+                hint="pass the folder that holds .dvc/, or run `dvc init` there",
+            )
+        return [path.resolve()]
+
+    start = cwd or Path.cwd()
+    root = find_dvc_root(start)
+    if root is not None:
+        return [root]
+    top = git_root(start)
+    if top is None:
+        return []
+    return dvc_roots_below(top)

@@ -1,0 +1,77 @@
+"""Untracked files under the config dir: they feed the composition but are not
+committed, and pre-commit does not stash them away."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from dvc_hydra.settings import HydraSettings
+
+
+def untracked_files(directory: Path) -> list[Path]:
+    """Files Git does not track (and does not ignore) under ``directory``."""
+    try:
+        result = subprocess.run(
+            ["git", "ls-files", "--others", "--exclude-standard", "-z", "--", "."],
+            cwd=directory,
+            capture_output=True,
+            check=False,
+        )
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    if result.returncode != 0:
+        return []
+    names = result.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return [directory / name for name in names if name]
+
+
+def result_without(
+    settings: HydraSettings, overrides: Sequence[str], left_out: list[Path]
+) -> str | None:
+    """The composed text with ``left_out`` removed; None if it does not compose."""
+    from dvc_hydra.compose import compose_text
+    from dvc_hydra.errors import DvcHydraError
+
+    config_path = settings.config_path
+    assert config_path is not None
+    skipped = {path.resolve() for path in left_out}
+    with tempfile.TemporaryDirectory(prefix="dvc-hydra-tracked-") as temp:
+        copy = Path(temp) / "conf"
+        shutil.copytree(
+            config_path,
+            copy,
+            ignore=lambda folder, names: [
+                name for name in names if (Path(folder) / name).resolve() in skipped
+            ],
+        )
+        try:
+            return compose_text(
+                dataclasses.replace(settings, config_dir=str(copy)), overrides
+            )
+        except DvcHydraError:
+            return None
+
+
+def warn_untracked_inputs(
+    settings: HydraSettings, overrides: Sequence[str], composed: str
+) -> list[Path]:
+    """Warn about untracked files that change ``composed``; return them."""
+    config_path = settings.config_path
+    if config_path is None or not config_path.is_dir():
+        return []
+    found = untracked_files(config_path)
+    if not found or result_without(settings, overrides, found) == composed:
+        return []
+    names = ", ".join(str(path.relative_to(settings.root)) for path in found)
+    print(
+        f"dvc-hydra: warning: untracked files change the composition: {names}\n"
+        "  they are not part of the commit; `git add` them or move them away",
+        file=sys.stderr,
+    )
+    return found
