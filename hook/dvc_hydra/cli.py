@@ -10,7 +10,7 @@ from pathlib import Path
 from types import ModuleType
 
 from dvc_hydra import __version__
-from dvc_hydra.commands import compose
+from dvc_hydra.commands import compose, demo
 from dvc_hydra.errors import DvcHydraError, report_crash, report_error
 from dvc_hydra.settings import resolve_roots
 
@@ -18,7 +18,9 @@ from dvc_hydra.settings import resolve_roots
 PROJECT_COMMANDS: dict[str, tuple[ModuleType, str]] = {
     "compose": (compose, "compose params.yaml from the Hydra config tree"),
 }
-OTHER_COMMANDS: dict[str, tuple[ModuleType, str]] = {}
+OTHER_COMMANDS: dict[str, tuple[ModuleType, str]] = {
+    "demo": (demo, "build the bundled example and walk through the story"),
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
