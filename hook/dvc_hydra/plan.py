@@ -24,6 +24,8 @@ from dvc_hydra.settings import PARAMS_FILE, HydraSettings
 if TYPE_CHECKING:
     from hydra.core.override_parser.types import Override
 
+    from dvc_hydra.grid import Outcome
+
 MAX_SHARDS = 256
 Warn = Callable[[str], None]
 
@@ -249,3 +251,68 @@ def matrix(points: Sequence[Point], shards: int = MAX_SHARDS) -> dict[str, Any]:
 
 def _label(start: int, end: int) -> str:
     return f"point {end}" if end - start == 1 else f"points {start + 1}-{end}"
+
+
+def validate(
+    settings: HydraSettings, points: Sequence[Point], *, warn: Warn = print_warning
+) -> None:
+    """Compose every point (nothing written); all failures in one error."""
+    from dvc_hydra.grid import compose_points
+
+    check(compose_points(settings, points), warn)
+
+
+def check(outcomes: Sequence[Outcome], warn: Warn = print_warning) -> None:
+    """Raise for the points that fail; warn about points that duplicate others."""
+    failed = [outcome for outcome in outcomes if outcome.error is not None]
+    if failed:
+        lines = [f"{len(failed)} of {len(outcomes)} points do not compose:"]
+        lines.extend(_failure(outcome) for outcome in failed)
+        raise DvcHydraError("\n".join(lines))
+    for point, original in duplicates(outcomes):
+        warn(
+            f"{label(point)} composes exactly as {label(original)} "
+            f"({describe(point)} vs {describe(original)})"
+        )
+
+
+def duplicates(outcomes: Sequence[Outcome]) -> list[tuple[Point, Point]]:
+    """Pairs (point, earlier point) whose params files come out identical."""
+    first: dict[str, Point] = {}
+    pairs = []
+    for outcome in outcomes:
+        if outcome.files is None:
+            continue
+        # repr tells 1 from 1.0 and True, as the written files would.
+        key = repr(outcome.files)
+        if key in first:
+            pairs.append((outcome.point, first[key]))
+        else:
+            first[key] = outcome.point
+    return pairs
+
+
+def _failure(outcome: Outcome) -> str:
+    error = outcome.error
+    assert error is not None
+    text = f"  {label(outcome.point)}: {describe(outcome.point)}\n"
+    text += f"    {error.location()}{error.message}".replace("\n", "\n    ")
+    if error.hint:
+        text += f"\n    hint: {error.hint}"
+    return text
+
+
+def label(point: Point) -> str:
+    """``point 3`` or ``point 3 (exp-3)``, counted from 1 as DVC names them."""
+    name = f" ({point.name})" if point.name else ""
+    return f"point {point.index + 1}{name}"
+
+
+def describe(point: Point) -> str:
+    """The point's overrides as one would pass them to ``-S``."""
+    parts = [
+        override if path == PARAMS_FILE else f"{path}:{override}"
+        for path, overrides in point.overrides.items()
+        for override in overrides
+    ]
+    return " ".join(parts) or "(no overrides)"
