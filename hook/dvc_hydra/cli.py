@@ -10,13 +10,14 @@ from pathlib import Path
 from types import ModuleType
 
 from dvc_hydra import __version__
-from dvc_hydra.commands import compose, demo
+from dvc_hydra.commands import compose, demo, sweep
 from dvc_hydra.errors import DvcHydraError, report_crash, report_error
 from dvc_hydra.settings import resolve_roots
 
 # Subcommands that work on DVC projects take --repo and run once per project.
 PROJECT_COMMANDS: dict[str, tuple[ModuleType, str]] = {
     "compose": (compose, "compose params.yaml from the Hydra config tree"),
+    "sweep": (sweep, "expand a sweep as DVC would and compose every point"),
 }
 OTHER_COMMANDS: dict[str, tuple[ModuleType, str]] = {
     "demo": (demo, "build the bundled example and walk through the story"),
