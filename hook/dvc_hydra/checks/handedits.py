@@ -1,0 +1,181 @@
+"""Check 3: values in params.yaml that the composition does not produce.
+
+Each differing key is reported with the committed value, the composed value
+and the config file and line that sets it. When a whole subtree is what
+another option of a group composes, the finding says which option to select.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from dvc_hydra import paramsfile
+from dvc_hydra.checks import yamllines
+from dvc_hydra.checks.composition import Composition
+from dvc_hydra.checks.findings import ERROR, Finding, display
+from dvc_hydra.checks.groups import GroupResults
+from dvc_hydra.checks.provenance import Origin, origin_of
+
+CHECK = "hand-edits"
+
+
+def check(
+    comp: Composition, results: GroupResults, origins: dict[str, Origin]
+) -> list[Finding]:
+    path = comp.settings.params_path
+    name = display(path)
+    committed = paramsfile.read_bytes(path)
+    if committed is None:
+        return [_missing(name)]
+    if committed == paramsfile.encode(comp.text):
+        return []
+    changes = paramsfile.key_changes(committed, comp.text)
+    if changes is None:
+        return [_unreadable(name, paramsfile.decode(committed) or "")]
+
+    data = yamllines.load(paramsfile.decode(committed) or "")
+    lines = yamllines.key_lines(data)
+    findings, covered = _other_options(comp, results, data, name, lines)
+    for change in changes:
+        if not any(_within(change.key, package) for package in covered):
+            line = _nearest_line(lines, change.key)
+            origin = origin_of(origins, change.key)
+            findings.append(_key_finding(comp, change, name, line, origin))
+    return findings
+
+
+def _other_options(
+    comp: Composition,
+    results: GroupResults,
+    data: Any,
+    name: str | None,
+    lines: dict[str, int],
+) -> tuple[list[Finding], list[str]]:
+    """Subtrees that another option of their group composes exactly."""
+    findings, covered = [], []
+    for group in results.groups:
+        if group.multi or not group.package:
+            continue
+        committed = _select(data, group.package)
+        if committed is _ABSENT or _same(committed, _select(comp.data, group.package)):
+            continue
+        for option in group.options:
+            composed = results.composed.get((group.key, option))
+            if composed is not None and _same(
+                committed, _select(composed, group.package)
+            ):
+                findings.append(_option_finding(group, option, name, lines))
+                covered.append(group.package)
+                break
+    return findings, covered
+
+
+def _option_finding(
+    group: Any, option: str, name: str | None, lines: dict[str, int]
+) -> Finding:
+    where = display(group.declared_in) or "the defaults list"
+    if group.line is not None:
+        where += f":{group.line}"
+    return Finding(
+        CHECK,
+        ERROR,
+        f"{group.package} is what option {group.choice(option)} composes, "
+        f"but the defaults list selects {group.selected!r}",
+        name,
+        lines.get(group.package),
+        hint=f"select `{group.choice(option)}` (in {where}), or rewrite "
+        "params.yaml with `dvc-hydra compose`",
+    )
+
+
+def _key_finding(
+    comp: Composition,
+    change: paramsfile.KeyChange,
+    name: str | None,
+    line: int | None,
+    origin: Origin | None,
+) -> Finding:
+    source = f"{comp.settings.config_dir or comp.settings.config_module}/"
+    key, old, new = change.key, change.old, change.new
+    if new is paramsfile.MISSING:
+        return Finding(
+            CHECK,
+            ERROR,
+            f"{key} is {_show(old)}, but no config in {source} sets it",
+            name,
+            line,
+            hint=f"add it to a config in {source}, or remove it from {name}",
+        )
+    where = origin.describe() if origin else f"no file in {source}"
+    if old is paramsfile.MISSING:
+        message = f"{key} is missing, but {source} composes {_show(new)}"
+    else:
+        message = f"{key} is {_show(old)}, but {source} composes {_show(new)}"
+    return Finding(
+        CHECK,
+        ERROR,
+        f"{message} (set at {where})",
+        name,
+        line,
+        hint=f"edit {where} instead: the next `dvc exp run` rewrites {name} "
+        f"from {source}",
+    )
+
+
+def _missing(name: str | None) -> Finding:
+    return Finding(
+        CHECK,
+        ERROR,
+        "does not exist, but DVC reads params from it",
+        name,
+        hint="write it with `dvc-hydra compose`",
+    )
+
+
+def _unreadable(name: str | None, text: str) -> Finding:
+    import yaml
+
+    try:
+        yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        return Finding(CHECK, ERROR, f"is not valid YAML: {exc.problem}", name, line)
+    return Finding(CHECK, ERROR, "is not valid YAML", name)
+
+
+_ABSENT = object()
+
+
+def _select(data: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return _ABSENT
+        data = data[part]
+    return data
+
+
+def _same(first: Any, second: Any) -> bool:
+    # JSON text tells true from 1, which == does not.
+    return json.dumps(first, sort_keys=True, default=str) == json.dumps(
+        second, sort_keys=True, default=str
+    )
+
+
+def _within(key: str, package: str) -> bool:
+    return key == package or key.startswith(package + ".")
+
+
+def _nearest_line(lines: dict[str, int], key: str) -> int | None:
+    parts = key.split(".")
+    for end in range(len(parts), 0, -1):
+        line = lines.get(".".join(parts[:end]))
+        if line is not None:
+            return line
+    return None
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
