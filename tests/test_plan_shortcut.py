@@ -186,3 +186,23 @@ def test_one_composition_per_group_choice(seed_project, monkeypatch):
 
     assert [outcome.error for outcome in outcomes] == [None] * 100
     assert calls == [["train/model=resnet"], ["train/model=efficientnet"]]
+
+
+def test_copies_of_a_composition_are_independent():
+    from omegaconf import OmegaConf
+
+    from dvc_hydra.grid import _copier
+
+    def local_function():
+        return 1
+
+    for value in (1, local_function):  # a local function does not pickle
+        cfg = OmegaConf.create({"a": {"b": value}}, flags={"allow_objects": True})
+        OmegaConf.set_struct(cfg, True)
+        make = _copier(cfg)
+
+        first, second = make(), make()
+        first.a.b = 2
+
+        assert (second.a.b, cfg.a.b) == (value, value)
+        assert OmegaConf.is_struct(second)

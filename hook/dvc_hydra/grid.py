@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Sequence
+import pickle
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +57,7 @@ class _Grid:
         self.settings = settings
         self._parsed: dict[str, Override] = {}
         self._repos: dict[tuple[str, ...], Any] = {}
-        self._bases: dict[tuple[str, ...], Any] = {}
+        self._bases: dict[tuple[str, ...], Callable[[], Any] | DvcHydraError] = {}
         self._files: dict[str, Any] = {}
         self._groups: dict[tuple[int, str], bool] = {}
 
@@ -90,7 +91,7 @@ class _Grid:
         shaping = self._shaping(parsed)
         shape = tuple(str(o.input_line) for o, shapes in zip(parsed, shaping) if shapes)
         values = [o for o, shapes in zip(parsed, shaping) if not shapes]
-        cfg = copy.deepcopy(self._base(shape))
+        cfg = self._base(shape)()
         try:
             ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
         except Exception as exc:
@@ -139,19 +140,23 @@ class _Grid:
             self._repos[settings_lines] = repo
         return self._repos[settings_lines]
 
-    def _base(self, shape: tuple[str, ...]) -> Any:
-        """The unresolved composition for one choice of groups, made once."""
+    def _base(self, shape: tuple[str, ...]) -> Callable[[], Any]:
+        """A maker of fresh copies of the unresolved composition for one group choice.
+
+        The composition is made once per choice; each point gets its own copy.
+        """
         from dvc_hydra.compose import compose_in_context
 
         if shape not in self._bases:
             try:
-                self._bases[shape] = compose_in_context(self.settings, list(shape))
+                base = compose_in_context(self.settings, list(shape))
+                self._bases[shape] = _copier(base)
             except DvcHydraError as error:
                 self._bases[shape] = error
-        base = self._bases[shape]
-        if isinstance(base, DvcHydraError):
-            raise base
-        return base
+        found = self._bases[shape]
+        if isinstance(found, DvcHydraError):
+            raise found
+        return found
 
     def _apply_to_file(self, path: str, overrides: list[str]) -> Any:
         """A params file with overrides applied, as DVC applies them when queueing."""
@@ -177,6 +182,17 @@ class _Grid:
                 hint=" ".join(line.strip() for line in rest) or None,
             ) from None
         return OmegaConf.to_container(cfg)
+
+
+def _copier(cfg: Any) -> Callable[[], Any]:
+    # Unpickling is several times faster than deepcopy, and OmegaConf keeps
+    # flags, types and parents through both; a config holding objects that do
+    # not pickle is copied the slow way.
+    try:
+        data = pickle.dumps(cfg)
+    except Exception:
+        return lambda: copy.deepcopy(cfg)
+    return lambda: pickle.loads(data)
 
 
 def _is_hydra_setting(override: Override) -> bool:
