@@ -82,6 +82,8 @@ CONFORMANCE = [
     pytest.param(["other.yaml:x=1"], id="other-file-no-sweep"),
     pytest.param(["params.yaml:a=1,2", "b=3"], id="explicit-params-file"),
     pytest.param(["b.json:x=1,2", "a.yaml:y=3,4"], id="files-in-given-order"),
+    pytest.param(["sub/p.yaml:+x=1,2", "a=1"], id="file-in-folder-with-prefix"),
+    pytest.param(["a='http://x',y"], id="colon-after-equals-is-a-value"),
     pytest.param(["train/model=resnet,alexnet", "dataset=x,y"], id="groups"),
 ]
 

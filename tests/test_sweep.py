@@ -436,7 +436,12 @@ def queued_points(output):
 
 
 def test_real_dvc_queue_matches(seed_dvc_project, capsys):
-    values = [*GRID_VALUES, "train.optimizer.lr=range(0.1,0.35,0.1)"]
+    # Float ranges, a group, and a params file that does not exist yet.
+    values = [
+        "train/model=resnet,efficientnet",
+        "train.optimizer.lr=range(0.1,0.35,0.1)",
+        "other.yaml:+x=1,2",
+    ]
     set_args = [arg for value in values for arg in ("-S", value)]
     queued = subprocess.run(
         ["dvc", "exp", "run", "--queue", *set_args, "--name", "seed"],
