@@ -10,7 +10,7 @@ from pathlib import Path
 from types import ModuleType
 
 from dvc_hydra import __version__
-from dvc_hydra.commands import check, compose, demo, sweep
+from dvc_hydra.commands import check, compose, demo, report, run, sweep
 from dvc_hydra.errors import DvcHydraError, report_crash, report_error
 from dvc_hydra.settings import resolve_roots
 
@@ -19,9 +19,11 @@ PROJECT_COMMANDS: dict[str, tuple[ModuleType, str]] = {
     "compose": (compose, "compose params.yaml from the Hydra config tree"),
     "sweep": (sweep, "expand a sweep as DVC would and compose every point"),
     "check": (check, "report what DVC would only find when a stage fails"),
+    "run": (run, "run every point of a grid as a DVC experiment"),
 }
 OTHER_COMMANDS: dict[str, tuple[ModuleType, str]] = {
     "demo": (demo, "build the bundled example and walk through the story"),
+    "report": (report, "merge the results files of several shards into one summary"),
 }
 
 

@@ -1,0 +1,111 @@
+"""``dvc-hydra run``: run every point of a grid as a DVC experiment."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from dvc_hydra.settings import load_settings
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-S",
+        "--set-param",
+        dest="set_params",
+        action="append",
+        default=[],
+        metavar="OVERRIDE",
+        help="a Hydra override or sweep, as `dvc exp run --queue -S` takes it "
+        "(repeatable)",
+    )
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="run at most N points at once (default: 1)",
+    )
+    parser.add_argument(
+        "--shard", metavar="K/N", help="run only shard K of N (K counted from 1)"
+    )
+    parser.add_argument(
+        "-n",
+        "--name",
+        metavar="PREFIX",
+        help="name the experiments PREFIX-1, PREFIX-2, ... as DVC does",
+    )
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write results here")
+    add_summary_arguments(parser)
+    parser.add_argument(
+        "--timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="stop a point that runs longer and count it as failed",
+    )
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RESULTS",
+        help="skip the points that succeeded in this earlier results file",
+    )
+    parser.add_argument(
+        "--bundle",
+        type=Path,
+        metavar="PATH",
+        help="write a Git bundle of the new experiments' refs here",
+    )
+
+
+def add_summary_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--summary",
+        type=Path,
+        metavar="PATH",
+        help="write the Markdown summary here (default: $GITHUB_STEP_SUMMARY when set)",
+    )
+    parser.add_argument(
+        "--sort-by",
+        metavar="METRIC",
+        help="the metric (or param) that picks the best point, as in `dvc exp show`",
+    )
+    parser.add_argument(
+        "--sort-order",
+        choices=("asc", "desc"),
+        default="asc",
+        help="asc: the lowest value is best (default); desc: the highest",
+    )
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    return value
+
+
+def run(args: argparse.Namespace, root: Path) -> int:
+    from dvc_hydra.runner import RunOptions, run_grid
+
+    options = RunOptions(
+        set_params=args.set_params,
+        jobs=args.jobs,
+        shard=args.shard,
+        name=args.name,
+        json_path=args.json,
+        summary_path=args.summary,
+        sort_by=args.sort_by,
+        sort_order=args.sort_order,
+        timeout=args.timeout,
+        resume=args.resume,
+        bundle=args.bundle,
+    )
+    return run_grid(load_settings(root), options)
