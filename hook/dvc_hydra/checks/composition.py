@@ -90,15 +90,15 @@ def attempt(settings: HydraSettings, overrides: Sequence[str]) -> Attempt:
     from dvc_hydra.compose import to_yaml
     from dvc_hydra.hydra_errors import translate
 
-    raw = None
+    cfg = None
     try:
-        raw = compose(config_name=settings.config_name, overrides=list(overrides))
-        resolved = copy.deepcopy(raw)
-        OmegaConf.resolve(resolved)
+        cfg = compose(config_name=settings.config_name, overrides=list(overrides))
+        OmegaConf.resolve(cfg)
         # Through YAML, so values compare as they do in params.yaml.
-        return Attempt(data=yaml.safe_load(to_yaml(resolved)))
+        return Attempt(data=yaml.safe_load(to_yaml(cfg)))
     except Exception as exc:
-        error = translate(exc, settings, overrides, raw)
+        # A failed resolution leaves the failing interpolation in place.
+        error = translate(exc, settings, overrides, cfg)
         if not isinstance(error, DvcHydraError):
             error = DvcHydraError(f"{type(exc).__name__}: {exc}")
         return Attempt(error=error, cause=exc)

@@ -163,11 +163,11 @@ class VarsLoader:
             ctx.complete = False
             return
         if data is MISSING:
-            raise ContextError(f"vars entry {entry!r}: {path} does not exist", line)
+            raise ContextError(f"{path} does not exist", line)
         if not isinstance(data, dict):
-            raise ContextError(f"vars entry {entry!r}: {path} is no mapping", line)
+            raise ContextError(f"{path} holds no mapping", line)
         if keys is not None:
-            data = {key: _pick(data, key, entry, path, line) for key in keys}
+            data = {key: _pick(data, key, path, line) for key in keys}
         ctx.merge(data, path, line)
         if path not in ctx.imports:
             ctx.imports[path] = keys
@@ -175,11 +175,9 @@ class VarsLoader:
             ctx.imports[path] = [*(ctx.imports[path] or []), *keys]
 
 
-def _pick(
-    data: dict[str, Any], key: str, entry: str, path: str, line: int | None
-) -> Any:
+def _pick(data: dict[str, Any], key: str, path: str, line: int | None) -> Any:
     if key not in data:
-        raise ContextError(f"vars entry {entry!r}: {path} has no key {key!r}", line)
+        raise ContextError(f"{path} has no key {key!r}", line)
     return data[key]
 
 
@@ -191,6 +189,6 @@ def _check_loaded(
     overlap = keys and isinstance(imported, list) and set(keys) & set(imported)
     if whole_then_part or part_then_whole or overlap:
         raise ContextError(
-            f"vars entry {entry!r} loads what an earlier entry already loaded",
+            f"{entry!r} loads keys that an earlier entry already loaded",
             line,
         )

@@ -190,10 +190,12 @@ class DvcYamlCheck:
         data = self._resolve(definition["matrix"], ctx, where, None)
         if not isinstance(data, dict):
             return
-        axes = [
-            list(enumerate(values)) if isinstance(values, list) else []
-            for values in data.values()
-        ]
+        for axis, values in data.items():
+            if not isinstance(values, list):
+                if values is not UNRESOLVED:
+                    self._add(f"{where}.{axis}: is no list", line_of(axis))
+                return
+        axes = [list(enumerate(values)) for values in data.values()]
         template = {key: value for key, value in definition.items() if key != "matrix"}
         for combination in itertools.islice(itertools.product(*axes), LOOP_LIMIT):
             item = {key: value for key, (_, value) in zip(data, combination)}
@@ -292,10 +294,9 @@ class DvcYamlCheck:
             *ctx.source_names(),
             *(key for key in ("item", "key") if key in ctx.data),
         ]
-        looked = " or ".join(scope) if scope else "an empty context (no params file)"
+        looked = _either(scope) or "an empty context (no params file)"
         self._add(
-            f"{where}: ${{{expression}}} names a key that does not exist: "
-            f"'{name}' is not in {looked}",
+            f"{where}: cannot resolve ${{{expression}}}: '{name}' is not in {looked}",
             line_of(text),
             _nearest(name, ctx.keys()),
         )
@@ -315,9 +316,22 @@ class DvcYamlCheck:
             if isinstance(item, str) and PARAMS_FILE not in whole:
                 self._param(PARAMS_FILE, item, wdir, stage, line_of(raw_item))
             elif isinstance(item, dict) and isinstance(raw_item, dict):
-                for (file, keys), raw_file in zip(item.items(), raw_item):
-                    for param in keys if isinstance(keys, list) else [None]:
-                        self._param(str(file), param, wdir, stage, line_of(raw_file))
+                for (file, keys), (raw_file, raw_keys) in zip(
+                    item.items(), raw_item.items()
+                ):
+                    self._params_of_file(
+                        str(file), keys, raw_file, raw_keys, wdir, stage
+                    )
+
+    def _params_of_file(
+        self, file: str, keys: Any, raw_file: Any, raw_keys: Any, wdir: str, stage: str
+    ) -> None:
+        if not isinstance(keys, list) or not isinstance(raw_keys, list):
+            self._param(file, None, wdir, stage, line_of(raw_file))
+            return
+        for param, raw_param in zip(keys, raw_keys):
+            line = line_of(raw_param) or line_of(raw_file)
+            self._param(file, param, wdir, stage, line)
 
     def _param(
         self, file: str, param: Any, wdir: str, stage: str, line: int | None
@@ -349,6 +363,12 @@ class DvcYamlCheck:
 def _nearest(name: str, keys: list[str]) -> str | None:
     close = difflib.get_close_matches(name, keys, n=1, cutoff=0.5)
     return f"nearest existing key: '{close[0]}'" if close else None
+
+
+def _either(names: list[str]) -> str:
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def _to_str(value: Any) -> str:

@@ -107,19 +107,22 @@ def _key_finding(
             line,
             hint=f"add it to a config in {source}, or remove it from {name}",
         )
-    where = origin.describe() if origin else f"no file in {source}"
     if old is paramsfile.MISSING:
         message = f"{key} is missing, but {source} composes {_show(new)}"
     else:
         message = f"{key} is {_show(old)}, but {source} composes {_show(new)}"
+    rewrite = f"rewrite {name} with `dvc-hydra compose`"
+    if origin is None:
+        return Finding(CHECK, ERROR, message, name, line, hint=rewrite)
+    where = origin.describe()
     return Finding(
         CHECK,
         ERROR,
         f"{message} (set at {where})",
         name,
         line,
-        hint=f"edit {where} instead: the next `dvc exp run` rewrites {name} "
-        f"from {source}",
+        hint=f"set the value at {where} (the next `dvc exp run` rewrites {name} "
+        f"from {source}), or {rewrite}",
     )
 
 

@@ -27,8 +27,8 @@ def check(comp: Composition, origins: dict[str, Origin]) -> list[Finding]:
     changed = _changed_keys(comp) if untrusted else {}
     findings = []
     for key, (value, names) in untrusted.items():
-        again = " It changed between two compositions." if key in changed else ""
-        message = f"{key} = {value!r} uses {_describe(names)}.{again}"
+        again = "; it changed between two compositions" if key in changed else ""
+        message = f"{key} = {value!r} uses {_describe(names)}{again}"
         findings.append(_finding(key, message, origins))
     for key in changed:
         if key not in untrusted:

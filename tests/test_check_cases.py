@@ -1,0 +1,79 @@
+"""``dvc-hydra check`` on real config trees: what composes must come out clean.
+
+Each variant of each tree in ``data/cases`` that composes (its config name
+and overrides are in its ``compose*.result.json``) becomes a project whose
+``params.yaml`` is freshly composed; the tree's own ``dvc.yaml`` comes along
+where it has one.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from conftest import DATA, git
+from dvc_hydra.cli import main
+
+CASES = DATA / "cases"
+PIPELINES = DATA / "check"
+LIGHTNING_ENV = "  hint: params.yaml then differs between machines or runs; write "
+LIGHTNING = (
+    "conf/logger/comet.yaml:5: warning: option logger=comet composes only with "
+    "the environment variable COMET_API_TOKEN set\n"
+    "conf/logger/neptune.yaml:5: warning: option logger=neptune composes only "
+    "with the environment variable NEPTUNE_API_TOKEN set\n"
+    "conf/hparams_search/mnist_optuna.yaml:7: warning: option "
+    "hparams_search=mnist_optuna needs the Hydra plugin that provides "
+    "'hydra/sweeper/optuna', which is not installed\n"
+    "  hint: pip install hydra-optuna-sweeper\n"
+    "conf/paths/default.yaml:4: warning: paths.root_dir = '${oc.env:PROJECT_ROOT}' "
+    "uses 'oc.env', which reads the environment of the machine\n"
+    + LIGHTNING_ENV
+    + "the value into the config, or pass it with -S\n"
+)
+
+
+def composing_variants():
+    """Per tree and config name, the composing variant with fewest overrides
+    (the others differ only in choices that the group check tries anyway)."""
+    chosen = {}
+    for record in sorted(CASES.glob("*/compose*.result.json")):
+        variant = json.loads(record.read_text())
+        key = (record.parent.name, variant["config_name"])
+        fewer = key not in chosen or len(variant["overrides"]) < len(chosen[key][1])
+        if variant["composed"] and fewer:
+            chosen[key] = (record, variant["overrides"])
+    for (case, config_name), (record, overrides) in sorted(chosen.items()):
+        name = record.name.removeprefix("compose").removesuffix(".result.json")
+        yield pytest.param(case, config_name, overrides, id=f"{case}{name}")
+
+
+@pytest.mark.parametrize(("case", "config_name", "overrides"), composing_variants())
+def test_real_trees_come_out_clean(
+    tmp_path, monkeypatch, capsys, case, config_name, overrides
+):
+    monkeypatch.setenv("PROJECT_ROOT", "/proj")
+    for token in ("COMET_API_TOKEN", "NEPTUNE_API_TOKEN"):
+        monkeypatch.delenv(token, raising=False)
+    project = tmp_path / case
+    shutil.copytree(CASES / case / "conf", project / "conf")
+    if (PIPELINES / case / "dvc.yaml").exists():
+        shutil.copy(PIPELINES / case / "dvc.yaml", project / "dvc.yaml")
+    (project / ".dvc").mkdir()
+    (project / ".dvc/config").write_text(
+        f"[hydra]\n    enabled = true\n    config_name = {config_name}\n"
+    )
+    git(project, "init", "-q", "-b", "main")
+    monkeypatch.chdir(project)
+    set_params = [part for override in overrides for part in ("-S", override)]
+    assert main(["compose", *set_params]) == 1
+    git(project, "add", "-A")
+    capsys.readouterr()
+
+    code = main(["check", *set_params])
+
+    expected = LIGHTNING if case == "lightning-hydra-template" else ""
+    assert capsys.readouterr().out == expected
+    assert code == 0
