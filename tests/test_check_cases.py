@@ -50,13 +50,7 @@ def composing_variants():
         yield pytest.param(case, config_name, overrides, id=f"{case}{name}")
 
 
-@pytest.mark.parametrize(("case", "config_name", "overrides"), composing_variants())
-def test_real_trees_come_out_clean(
-    tmp_path, monkeypatch, capsys, case, config_name, overrides
-):
-    monkeypatch.setenv("PROJECT_ROOT", "/proj")
-    for token in ("COMET_API_TOKEN", "NEPTUNE_API_TOKEN"):
-        monkeypatch.delenv(token, raising=False)
+def make_case_project(tmp_path, case, config_name):
     project = tmp_path / case
     shutil.copytree(CASES / case / "conf", project / "conf")
     if (PIPELINES / case / "dvc.yaml").exists():
@@ -66,6 +60,17 @@ def test_real_trees_come_out_clean(
         f"[hydra]\n    enabled = true\n    config_name = {config_name}\n"
     )
     git(project, "init", "-q", "-b", "main")
+    return project
+
+
+@pytest.mark.parametrize(("case", "config_name", "overrides"), composing_variants())
+def test_real_trees_come_out_clean(
+    tmp_path, monkeypatch, capsys, case, config_name, overrides
+):
+    monkeypatch.setenv("PROJECT_ROOT", "/proj")
+    for token in ("COMET_API_TOKEN", "NEPTUNE_API_TOKEN"):
+        monkeypatch.delenv(token, raising=False)
+    project = make_case_project(tmp_path, case, config_name)
     monkeypatch.chdir(project)
     set_params = [part for override in overrides for part in ("-S", override)]
     assert main(["compose", *set_params]) == 1
@@ -77,3 +82,59 @@ def test_real_trees_come_out_clean(
     expected = LIGHTNING if case == "lightning-hydra-template" else ""
     assert capsys.readouterr().out == expected
     assert code == 0
+
+
+BROKEN = [
+    pytest.param(
+        "hydra-ex-nested-defaults-list",
+        "config",
+        [("conf/server/db/sqlite.yaml", "name: sqlite\n  host: [\n")],
+        "conf/server/db/sqlite.yaml:2: error: option server/db=sqlite does not "
+        "compose: YAML syntax error: mapping values are not allowed here\n",
+        id="nested-group-option",
+    ),
+    pytest.param(
+        "hydra-ex-multi-select",
+        "config",
+        [("conf/server/site/amazon.yaml", "amazon:\n  domain: ${nowhere}\n")],
+        "conf/server/site/amazon.yaml:2: error: option server/site=[amazon] does "
+        "not compose: server.site.amazon.domain: cannot resolve '${nowhere}': "
+        "Interpolation key 'nowhere' not found\n",
+        id="multi-select-option-alone",
+    ),
+    pytest.param(
+        "hydra-ex-package-overrides",
+        "two_packages",
+        [
+            (
+                "params.yaml",
+                "source:\n  driver: mysql\n  user: omry\n  pass: secret\n"
+                "destination:\n  driver: postgresql\n  user: postgres_user\n"
+                "  pass: drowssap\n  timeout: 10\n",
+            )
+        ],
+        "params.yaml:5: error: destination is what option db@destination=postgresql "
+        "composes, but the defaults list selects 'mysql'\n"
+        "  hint: select `db@destination=postgresql` (in conf/two_packages.yaml:3), "
+        "or rewrite params.yaml with `dvc-hydra compose`\n",
+        id="package-override-subtree-of-another-option",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "config_name", "edits", "expected"), BROKEN)
+def test_real_trees_broken(
+    tmp_path, monkeypatch, capsys, case, config_name, edits, expected
+):
+    project = make_case_project(tmp_path, case, config_name)
+    monkeypatch.chdir(project)
+    assert main(["compose"]) == 1
+    for name, text in edits:
+        (project / name).write_text(text)
+    git(project, "add", "-A")
+    capsys.readouterr()
+
+    code = main(["check"])
+
+    assert capsys.readouterr().out == expected
+    assert code == 1

@@ -4,6 +4,9 @@ Every ``${...}`` that DVC resolves must name a key of the params file next
 to ``dvc.yaml`` (the composition, for the root one) or of ``vars``; every
 ``params:`` entry of a stage must exist in its params file; and ``vars``
 must not redefine a key, which DVC refuses.
+
+Limitation: the files are read as YAML 1.1 (PyYAML) while DVC reads YAML
+1.2; the two differ only on scalars such as ``yes``/``no`` and ``0o17``.
 """
 
 from __future__ import annotations
@@ -53,14 +56,18 @@ def check(settings: HydraSettings, composed: Any) -> list[Finding]:
 def dvc_yaml_files(root: Path) -> list[Path]:
     """The project's ``dvc.yaml`` files, nested DVC projects left out."""
     # Limitation: files Git ignores are skipped, although DVC would read them.
-    result = subprocess.run(
-        [*GIT_LS_FILES, "--", ":(glob)**/dvc.yaml"],
-        cwd=root,
-        capture_output=True,
-        check=False,
-    )
+    fallback = [root / "dvc.yaml"] if (root / "dvc.yaml").is_file() else []
+    try:
+        result = subprocess.run(
+            [*GIT_LS_FILES, "--", ":(glob)**/dvc.yaml"],
+            cwd=root,
+            capture_output=True,
+            check=False,
+        )
+    except OSError:
+        return fallback
     if result.returncode != 0:
-        return [root / "dvc.yaml"] if (root / "dvc.yaml").is_file() else []
+        return fallback
     names = result.stdout.decode("utf-8", "surrogateescape").split("\0")
     paths = sorted({root / name for name in names if name})
     return [path for path in paths if path.is_file() and _own(root, path)]
@@ -148,7 +155,11 @@ class DvcYamlCheck:
     def _top_context(self, entries: Any) -> Context:
         ctx = Context()
         default = posixpath.join(self.wdir, PARAMS_FILE)
-        if self.params.load(default) is not MISSING:
+        try:
+            exists = self.params.load(default) is not MISSING
+        except ContextError:
+            exists = True  # then merging it reports why it cannot be read
+        if exists:
             self._merge_vars(ctx, [PARAMS_FILE], self.wdir, "")
         self._merge_vars(ctx, entries, self.wdir, "")
         return ctx

@@ -13,7 +13,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from dvc_hydra.checks.composition import Composition, project_sources, source_dir
+from dvc_hydra.checks.composition import (
+    Composition,
+    config_file,
+    project_sources,
+    source_dir,
+)
 from dvc_hydra.checks.findings import WARNING, Finding, display
 from dvc_hydra.checks.groups import Group, entry_line
 from dvc_hydra.checks.provenance import is_hydra_path
@@ -124,12 +129,12 @@ def _base(name: str) -> str:
 def _near_miss_finding(
     comp: Composition, path: Path, node: Any, parent: Any
 ) -> Finding:
-    from dvc_hydra.checks.composition import config_file
-
     asked = node.get_config_path()
     declared_in = config_file(comp.loader, parent.get_config_path())
     where = display(declared_in) or parent.get_config_path()
-    line = entry_line(declared_in, getattr(node, "group", None))
+    line = entry_line(
+        declared_in, getattr(node, "group", None), getattr(node, "package", None)
+    )
     if line is not None:
         where += f":{line}"
     return Finding(
@@ -147,8 +152,6 @@ def _unreachable_options(
 ) -> Iterator[Finding]:
     """Options of an interpolated group that no combination of choices names,
     but that are one edit away from a name that one does."""
-    from dvc_hydra.checks.composition import config_file
-
     assert group.interpolation is not None
     names = interpolated_names(group.interpolation, groups)
     for option in group.options:
@@ -212,6 +215,8 @@ def check_untracked(
     """Untracked configs that change the result (outside Hydra's context)."""
     from dvc_hydra.untracked import result_without, untracked_files
 
+    # Limitation: only a config dir is searched, not a config module or the
+    # plugins under plugins_path.
     config_path = settings.config_path
     if config_path is None or not config_path.is_dir():
         return []

@@ -4,6 +4,10 @@ The groups come from the defaults tree Hydra builds for the default
 composition, so nested groups, package overrides (``db@source``) and
 interpolated defaults are what Hydra itself sees. Hydra's own ``hydra/``
 groups are left out.
+
+Limitation: a group that only a non-default option declares (a nested group
+of an option nobody selects) is not walked; its options are tried only when
+they are selected by default.
 """
 
 from __future__ import annotations
@@ -121,21 +125,24 @@ def _declared_groups(comp: Composition, parent: Any) -> Iterator[Group]:
             multi=entry.is_options(),
             options=tuple(options),
             declared_in=declared_in,
-            line=entry_line(declared_in, entry.group),
+            line=entry_line(declared_in, entry.group, entry.package),
             interpolation=entry.get_name() if entry.is_interpolation() else None,
         )
 
 
-def entry_line(config: Path | None, group: str | None) -> int | None:
-    """The line of the defaults list entry for ``group`` in ``config``."""
+def entry_line(
+    config: Path | None, group: str | None, package: str | None = None
+) -> int | None:
+    """The line of the defaults list entry for ``group`` (at ``package``, when
+    the entry names one) in ``config``."""
     data = yamllines.load_file(config) if config is not None else None
     entries = data.get("defaults") if isinstance(data, dict) else None
     for entry in entries if isinstance(entries, list) else []:
-        keys = entry.keys() if isinstance(entry, dict) else []
-        for key in keys:
+        for key in entry.keys() if isinstance(entry, dict) else []:
             # "optional db@source" and "override /db" name the group last.
-            name = str(key).split()[-1].split("@")[0] if str(key).split() else ""
-            if name == group:
+            words = str(key).split()
+            name, _, at = (words[-1] if words else "").partition("@")
+            if name == group and (package is None or at == package):
                 return yamllines.line_of(key)
     return None
 
