@@ -132,10 +132,9 @@ class DvcYamlCheck:
                 if data.get(section):
                     self._resolve(data[section], ctx, section, None)
             stages = data.get("stages")
-            for stage, definition in (
-                stages if isinstance(stages, dict) else {}
-            ).items():
-                self._stage(ctx, str(stage), definition)
+            if isinstance(stages, dict):
+                for stage, definition in stages.items():
+                    self._stage(ctx, str(stage), definition)
         return list(self.findings.values())
 
     def _read(self) -> Any:
@@ -281,13 +280,7 @@ class DvcYamlCheck:
             if ctx.complete:
                 self._missing_key(expression, text, ctx, where)
             return UNRESOLVED
-        composite = value is not None and not isinstance(value, PRIMITIVES)
-        allowed = (
-            key is None
-            or "foreach" in key
-            or (isinstance(value, dict) and key == "cmd")
-        )
-        if composite and not allowed:
+        if not _interpolatable(value, key):
             kind = "a mapping" if isinstance(value, dict) else "a list"
             self._add(
                 f"{where}: ${{{inner}}} is {kind}; DVC interpolates only plain "
@@ -369,6 +362,14 @@ class DvcYamlCheck:
     def _add(self, message: str, line: int | None, hint: str | None = None) -> None:
         finding = Finding(CHECK, ERROR, message, self.name, line, hint)
         self.findings.setdefault((line, message), finding)
+
+
+def _interpolatable(value: Any, key: str | None) -> bool:
+    """Whether DVC puts ``value`` into the stage field ``key``: plain values
+    anywhere, a mapping into ``cmd`` (as options), anything in loops."""
+    if value is None or isinstance(value, PRIMITIVES):
+        return True
+    return key is None or "foreach" in key or (isinstance(value, dict) and key == "cmd")
 
 
 def _nearest(name: str, keys: list[str]) -> str | None:

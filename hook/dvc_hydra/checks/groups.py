@@ -164,28 +164,10 @@ def _finding(comp: Composition, group: Group, option: str, outcome: Attempt) -> 
     path = display(error.path) if error.path else display(option_file)
     line = error.line if error.path else None
     choice = group.choice(option)
-    plugin = _missing_plugin(outcome.cause)
-    if plugin is not None:
-        package = plugin_package(plugin)
-        return Finding(
-            CHECK,
-            WARNING,
-            f"option {choice} needs the Hydra plugin that provides "
-            f"{plugin!r}, which is not installed",
-            path,
-            line,
-            hint=f"pip install {package}" if package else None,
-        )
-    variable = re.search(r"Environment variable '([^']+)' not found", error.message)
-    if variable:
-        return Finding(
-            CHECK,
-            WARNING,
-            f"option {choice} composes only with the environment variable "
-            f"{variable.group(1)} set",
-            path,
-            line,
-        )
+    warning = _environment_warning(choice, outcome)
+    if warning is not None:
+        message, hint = warning
+        return Finding(CHECK, WARNING, message, path, line, hint=hint)
     return Finding(
         CHECK,
         ERROR,
@@ -194,6 +176,31 @@ def _finding(comp: Composition, group: Group, option: str, outcome: Attempt) -> 
         line,
         hint=error.hint,
     )
+
+
+def _environment_warning(
+    choice: str, outcome: Attempt
+) -> tuple[str, str | None] | None:
+    """Message and hint when the option fails for want of something this
+    machine lacks (a Hydra plugin, an environment variable), not by a fault."""
+    assert outcome.error is not None
+    plugin = _missing_plugin(outcome.cause)
+    if plugin is not None:
+        package = plugin_package(plugin)
+        return (
+            f"option {choice} needs the Hydra plugin that provides {plugin!r}, "
+            "which is not installed",
+            f"pip install {package}" if package else None,
+        )
+    pattern = r"Environment variable '([^']+)' not found"
+    variable = re.search(pattern, outcome.error.message)
+    if variable:
+        message = (
+            f"option {choice} composes only with the environment variable "
+            f"{variable.group(1)} set"
+        )
+        return message, None
+    return None
 
 
 def _missing_plugin(cause: Exception | None) -> str | None:
