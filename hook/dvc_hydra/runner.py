@@ -53,6 +53,7 @@ class RunOptions:
     timeout: float | None = None
     resume: Path | None = None
     bundle: Path | None = None
+    pull: bool = False
 
 
 def run_grid(settings: HydraSettings, options: RunOptions) -> int:
@@ -74,6 +75,7 @@ def run_grid(settings: HydraSettings, options: RunOptions) -> int:
                 Path(tmp),
                 progress(collected, todo),
                 options.timeout,
+                options.pull,
             ) as pool,
         ):
             # The workers import DVC while the points compose.

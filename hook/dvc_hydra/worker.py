@@ -103,8 +103,13 @@ def claim(repo: Any, job: dict[str, Any]) -> tuple[Any, Any]:
     experiments = repo.experiments
     queue = experiments.tempdir_queue
     with lock_repo(repo):
+        # ``pull`` lets DVC fetch a run-cache hit's outputs from the remote.
         entry = experiments.new(
-            queue, params=job["overrides"], name=job["name"], targets=None
+            queue,
+            params=job["overrides"],
+            name=job["name"],
+            targets=None,
+            pull=job.get("pull", False),
         )
         executor = queue.init_executor(
             experiments, entry, TempDirExecutor, wdir=queue._standalone_tmp_dir

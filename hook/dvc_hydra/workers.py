@@ -47,12 +47,13 @@ class Worker:
     kill_at: float | None = None
     buffer: bytes = b""
 
-    def send(self, point: Point, log: Path) -> None:
+    def send(self, point: Point, log: Path, pull: bool) -> None:
         job = {
             "index": point.index,
             "name": point.name,
             "overrides": point.overrides,
             "log": str(log),
+            "pull": pull,
         }
         assert self.process.stdin is not None
         self.process.stdin.write((json.dumps(job) + "\n").encode())
@@ -84,9 +85,10 @@ class Pool:
         tmp: Path,
         report: Report,
         timeout: float | None = None,
+        pull: bool = False,
     ) -> None:
         self.root, self.size, self.tmp = root, size, tmp
-        self.report, self.timeout = report, timeout
+        self.report, self.timeout, self.pull = report, timeout, pull
         self.workers: list[Worker] = []
         self.selector = selectors.DefaultSelector()
         self.pending: deque[Point] = deque()
@@ -135,7 +137,8 @@ class Pool:
         for worker in self.workers:
             if worker.ready and worker.point is None and self.pending:
                 point = self.pending.popleft()
-                worker.send(point, self.tmp / f"point-{point.index + 1}.log")
+                log = self.tmp / f"point-{point.index + 1}.log"
+                worker.send(point, log, self.pull)
         for key, _ in self.selector.select(timeout=self._wait()):
             self._read(key.data)
         self._enforce_deadlines()

@@ -51,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="skip the points that succeeded in this earlier results file",
     )
     parser.add_argument(
+        "--pull",
+        action="store_true",
+        help="fetch missing data, and the outputs of points found in the run "
+        "cache, from the DVC remote (as `dvc exp run --pull`)",
+    )
+    parser.add_argument(
         "--bundle",
         type=Path,
         metavar="PATH",
@@ -107,5 +113,6 @@ def run(args: argparse.Namespace, root: Path) -> int:
         timeout=args.timeout,
         resume=args.resume,
         bundle=args.bundle,
+        pull=args.pull,
     )
     return run_grid(load_settings(root), options)
