@@ -64,7 +64,7 @@ def run_grid(settings: HydraSettings, options: RunOptions) -> int:
     todo = [point for point in points if point.index not in done]
     check_names(settings.root, baseline, [p.name for p in todo if p.name])
     collected = dict(done)
-    validated = False
+    outcome, validated = None, False
     try:
         with (
             tempfile.TemporaryDirectory(prefix="dvc-hydra-run-") as tmp,
@@ -84,8 +84,11 @@ def run_grid(settings: HydraSettings, options: RunOptions) -> int:
             validated = True
             pool.run(todo)
     finally:
+        # After the pool has stopped, so interrupted points are in the results;
+        # a grid that does not validate writes nothing.
         if validated:
             outcome = finish(settings.root, points, collected, baseline, options)
+    assert outcome is not None
     return 1 if outcome.failed else 0
 
 

@@ -191,6 +191,7 @@ def _table(rows: Sequence[PointResult], top: PointResult | None) -> str:
         lines.append(
             _row([mark, point.label, *values, status, f"{point.duration:.1f}"])
         )
+    # Limitation: GitHub takes 1 MiB of summary per step; huge grids are cut.
     if len(rows) > MAX_ROWS:
         lines.append(f"\n… and {len(rows) - MAX_ROWS} more points in the results file")
     return "\n".join(lines)

@@ -97,6 +97,8 @@ def output_to(path: str) -> Iterator[None]:
 
 def claim(repo: Any, job: dict[str, Any]) -> tuple[Any, Any]:
     """Stash the point and take its entry, both under DVC's repository lock."""
+    # Limitation: this and ``reproduce`` call DVC's experiment internals (the
+    # steps of ``dvc exp run --temp``), matched to DVC 3.x (tested on 3.67.1).
     from dvc.repo import lock_repo
     from dvc.repo.experiments.executor.local import TempDirExecutor
 

@@ -138,7 +138,10 @@ class Pool:
             if worker.ready and worker.point is None and self.pending:
                 point = self.pending.popleft()
                 log = self.tmp / f"point-{point.index + 1}.log"
-                worker.send(point, log, self.pull)
+                try:
+                    worker.send(point, log, self.pull)
+                except BrokenPipeError:  # it died: _exited will replace it
+                    self.pending.appendleft(point)
         for key, _ in self.selector.select(timeout=self._wait()):
             self._read(key.data)
         self._enforce_deadlines()
@@ -189,7 +192,7 @@ class Pool:
             params=event.get("params", {}),
             metrics=event.get("metrics", {}),
             duration=round(time.monotonic() - worker.started, 3),
-            log=log_tail(log),
+            log=log_tail(log) if event or worker.stopping else _crash_log(worker, log),
         )
         worker.point = None
         self.report(result)
@@ -251,7 +254,14 @@ class Pool:
             self.selector.close()
 
 
+def _crash_log(worker: Worker, log: Path) -> str:
+    """The point's log, then what the worker said as it died."""
+    return f"{log_tail(log)}\n{log_tail(worker.log)}".strip()
+
+
 def _remove_leftovers(worker: Worker) -> None:
     """A killed worker cannot clean up: remove its executor's folders ourselves."""
+    # Limitation: a worker killed after the grace period while it was still
+    # stashing its point (which holds off SIGTERM) may leave that stash entry.
     for path in worker.leftovers:
         shutil.rmtree(path, ignore_errors=True)
