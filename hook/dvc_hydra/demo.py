@@ -11,7 +11,7 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+import tempfile
 from pathlib import Path
 
 from dvc_hydra.demo_files import example_dir
@@ -118,7 +118,9 @@ def _has_git_identity(story: Story) -> bool:
 def stale_commit_is_refused(story: Story) -> None:
     story.say("Raise the learning rate in conf/ and commit without recomposing")
     sgd = story.project / "conf" / "train" / "optimizer" / "sgd.yaml"
-    story.write("conf/train/optimizer/sgd.yaml", sgd.read_text().replace("0.001", "0.01"))
+    story.write(
+        "conf/train/optimizer/sgd.yaml", sgd.read_text().replace("0.001", "0.01")
+    )
     story.run("git", "add", "conf")
     story.run("git", "commit", "-m", "Raise the SGD learning rate", expect=1)
     story.say("The hook refused the commit and rewrote params.yaml; review it")
@@ -138,10 +140,55 @@ def hand_edit_is_refused(story: Story) -> None:
     story.run("git", "status", "--short")
 
 
-def main(directory: str | None, steps: Sequence[str] = ()) -> int:
-    require_tools()
-    import tempfile
+GRID = ("-S", "train/optimizer=adam,sgd", "-S", "train/model=resnet,efficientnet")
 
+
+def dvc_hydra(story: Story, *args: str, expect: int | None = 0) -> int:
+    return story.run(sys.executable, "-m", "dvc_hydra", *args, expect=expect)
+
+
+def check_finds_what_dvc_would_fail_on(story: Story) -> None:
+    story.say("dvc-hydra check: dvc.yaml, every group option and params.yaml agree")
+    dvc_hydra(story, "check")
+
+    story.say("Misspell a param in dvc.yaml: DVC would fail only when it runs")
+    dvc_yaml = story.project / "dvc.yaml"
+    original = dvc_yaml.read_text(encoding="utf-8")
+    story.write("dvc.yaml", original.replace("${dataset.url}", "${dataset.ulr}"))
+    dvc_hydra(story, "check", expect=1)
+    story.write("dvc.yaml", original)
+
+
+def grid_is_planned_and_run(story: Story) -> None:
+    story.say("Plan the grid of DVC's page: every point composes, nothing runs yet")
+    dvc_hydra(story, "sweep", *GRID, "--format", "table")
+
+    story.say("Run it: four real DVC experiments, two at a time")
+    with tempfile.TemporaryDirectory(prefix="dvc-hydra-demo-") as scratch:
+        summary = Path(scratch) / "summary.md"
+        dvc_hydra(
+            story,
+            "run",
+            *GRID,
+            "-j",
+            "2",
+            "--sort-by",
+            "score",
+            "--sort-order",
+            "desc",
+            "--summary",
+            str(summary),
+        )
+        print(_indent(summary.read_text(encoding="utf-8")), flush=True)
+    story.run("dvc", "exp", "list", "--name-only")
+
+    story.say("Run the grid again: DVC's run cache answers, no stage reruns")
+    dvc_hydra(story, "run", *GRID, "-j", "2")
+    story.run("git", "status", "--short")
+
+
+def main(directory: str | None) -> int:
+    require_tools()
     if directory is None:
         project = Path(tempfile.mkdtemp(prefix="dvc-hydra-demo-")) / "example"
     else:
@@ -157,6 +204,8 @@ def main(directory: str | None, steps: Sequence[str] = ()) -> int:
         build_project(story)
         stale_commit_is_refused(story)
         hand_edit_is_refused(story)
+        check_finds_what_dvc_would_fail_on(story)
+        grid_is_planned_and_run(story)
     except DemoFailed as failure:
         print(f"\ndvc-hydra demo: {failure}", file=sys.stderr)
         return 1
