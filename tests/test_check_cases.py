@@ -45,9 +45,13 @@ def composing_variants():
         fewer = key not in chosen or len(variant["overrides"]) < len(chosen[key][1])
         if variant["composed"] and fewer:
             chosen[key] = (record, variant["overrides"])
+    variants = []
     for (case, config_name), (record, overrides) in sorted(chosen.items()):
         name = record.name.removeprefix("compose").removesuffix(".result.json")
-        yield pytest.param(case, config_name, overrides, id=f"{case}{name}")
+        variants.append(
+            pytest.param(case, config_name, overrides, id=f"{case}{name}")
+        )
+    return variants
 
 
 def make_case_project(tmp_path, case, config_name):

@@ -35,8 +35,8 @@ class DvcHydraError(Exception):
         if self.path is None:
             return ""
         if self.line is None:
-            return f"{self.path}: "
-        return f"{self.path}:{self.line}: "
+            return f"{shown_path(self.path)}: "
+        return f"{shown_path(self.path)}:{self.line}: "
 
     def render(self) -> str:
         text = f"{self.location()}{self.message}"
@@ -46,6 +46,18 @@ class DvcHydraError(Exception):
 
     def __str__(self) -> str:
         return self.render()
+
+
+def shown_path(path: str | os.PathLike[str]) -> str:
+    """``path`` relative to the working directory when it lies below it.
+
+    Symlinks are not followed: the message names the path the user knows.
+    """
+    absolute = os.path.abspath(path)
+    cwd = os.getcwd()
+    if absolute.startswith(cwd + os.sep):
+        return os.path.relpath(absolute, cwd)
+    return absolute
 
 
 def report_error(error: DvcHydraError) -> int:

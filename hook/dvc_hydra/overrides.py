@@ -1,4 +1,5 @@
-"""``-S`` values as DVC reads them: an optional ``file:`` prefix, then Hydra's grammar."""
+"""``-S`` values as DVC reads them: an optional ``file:`` prefix, then Hydra's
+grammar."""
 
 from __future__ import annotations
 
@@ -30,12 +31,12 @@ def parse(overrides: Sequence[str]) -> list[Any]:
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import OverrideParseException
 
-    from dvc_hydra.hydra_errors import override_parse_error
-
     parser = OverridesParser.create()
     try:
         return list(parser.parse_overrides(overrides=list(overrides)))
     except OverrideParseException as exc:
+        from dvc_hydra.hydra_errors import override_parse_error
+
         raise override_parse_error(exc) from None
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
 import os
 import stat
 import tempfile
@@ -59,26 +58,42 @@ def target_of(path: Path) -> Path:
             path=path,
             hint="move the directory away; params.yaml must be a file",
         )
-    return Path(os.path.realpath(path))
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_file():
+        # Reading a FIFO blocks, and replacing a device would destroy it.
+        raise DvcHydraError(
+            f"is not a regular file but {_kind(target)}",
+            path=path,
+            hint="params.yaml must be a regular file (or a link to one)",
+        )
+    return target
 
 
-def read_text(path: Path) -> str | None:
-    """The current text, newlines as Python's text mode reads them; None if absent."""
-    target = target_of(path)
-    try:
-        with open(target, encoding="utf-8", newline=None) as stream:
-            return stream.read()
-    except FileNotFoundError:
-        return None
-    except UnicodeDecodeError as exc:
-        raise DvcHydraError(f"is not valid UTF-8: {exc.reason}", path=path) from None
+def _kind(path: Path) -> str:
+    mode = path.stat().st_mode
+    kinds = {
+        stat.S_ISFIFO: "a named pipe",
+        stat.S_ISSOCK: "a socket",
+        stat.S_ISCHR: "a character device",
+        stat.S_ISBLK: "a block device",
+    }
+    return next((name for test, name in kinds.items() if test(mode)), "special")
 
 
 def read_bytes(path: Path) -> bytes | None:
+    """The current bytes of ``path``; None when there is no file yet."""
     try:
         return target_of(path).read_bytes()
     except FileNotFoundError:
         return None
+
+
+def decode(data: bytes | None) -> str | None:
+    """``data`` as text for a diff: newlines as Python reads them, bad bytes shown."""
+    if data is None:
+        return None
+    text = data.decode("utf-8", errors="replace")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def encode(text: str) -> bytes:
@@ -90,6 +105,13 @@ def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that readers see old or new, never half."""
     target = target_of(path)
     mode = _mode_for(target)
+    try:
+        _replace(target, data, mode)
+    except OSError as exc:
+        raise DvcHydraError(f"cannot write: {exc.strerror or exc}", path=path) from None
+
+
+def _replace(target: Path, data: bytes, mode: int) -> None:
     fd, temp_name = tempfile.mkstemp(
         dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
     )
@@ -116,6 +138,8 @@ def _mode_for(target: Path) -> int:
 
 
 def unified_diff(old: str | None, new: str, name: str) -> str:
+    import difflib
+
     lines = difflib.unified_diff(
         (old or "").splitlines(keepends=True),
         new.splitlines(keepends=True),
@@ -125,13 +149,13 @@ def unified_diff(old: str | None, new: str, name: str) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
-def key_changes(old: str | None, new: str) -> list[KeyChange] | None:
-    """Leaf-level differences; None when the old text is not YAML we can read."""
+def key_changes(old: bytes | None, new: str) -> list[KeyChange] | None:
+    """Leaf-level differences; None when the old file is not YAML we can read."""
     import yaml
 
     try:
-        old_data = yaml.safe_load(old) if old else {}
-    except yaml.YAMLError:
+        old_data = yaml.safe_load(old.decode("utf-8")) if old else {}
+    except (UnicodeDecodeError, yaml.YAMLError):
         return None
     new_data = yaml.safe_load(new)
     old_leaves = dict(flatten(old_data))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from dvc_hydra.errors import DvcHydraError
 
@@ -26,6 +27,15 @@ class HydraSettings:
     config_module: str | None = None
     config_name: str = "config"
     plugins_path: str = ""
+    # Where each setting was read: (key, config file, line), for error messages.
+    origins: tuple[tuple[str, str, int | None], ...] = ()
+
+    def origin(self, key: str) -> tuple[str | None, int | None]:
+        """The config file and line that set ``key``; (None, None) for a default."""
+        for name, path, line in self.origins:
+            if name == key:
+                return path, line
+        return None, None
 
     @property
     def config_path(self) -> Path | None:
@@ -80,9 +90,15 @@ def _read_hydra_section(path: Path) -> dict[str, str]:
     except FileNotFoundError:
         return {}
     except IsADirectoryError:
-        raise DvcHydraError("DVC config is a directory, not a file", path=path)
+        raise DvcHydraError(
+            "DVC config is a directory, not a file", path=path
+        ) from None
     except UnicodeDecodeError as exc:
-        raise DvcHydraError(f"DVC config is not valid UTF-8: {exc}", path=path)
+        raise DvcHydraError(
+            f"DVC config is not valid UTF-8: {exc.reason}",
+            path=path,
+            line=exc.object[: exc.start].count(b"\n") + 1,
+        ) from None
     except ConfigObjError as exc:
         line = getattr(exc, "line_number", None)
         message = re.sub(r"\s*at line \d+\.?$", "", str(exc))
@@ -93,42 +109,38 @@ def _read_hydra_section(path: Path) -> dict[str, str]:
     sections = {key.lower(): value for key, value in parsed.dict().items()}
     hydra = sections.get("hydra", {})
     if not isinstance(hydra, dict):
-        raise DvcHydraError(
-            "'hydra' must be a section", path=path, line=_line_of(path, "hydra")
+        # DVC drops such a value without a word and composes nothing.
+        where = DvcHydraError("", path=path, line=_line_of(path, "hydra", None))
+        print(
+            f"dvc-hydra: warning: {where.location()}'hydra' is a value, not a "
+            "section; DVC ignores it (write `[hydra]` and `enabled = true` below)",
+            file=sys.stderr,
         )
+        return {}
     return {key.lower(): value for key, value in hydra.items()}
 
 
-def _validate(root: Path, merged: dict[str, tuple[Any, Path]]) -> HydraSettings:
-    for key, (value, path) in merged.items():
-        line = _line_of(path, key)
-        if key not in HYDRA_KEYS:
-            raise DvcHydraError(
-                f"unknown setting 'hydra.{key}'",
-                path=path,
-                line=line,
-                hint=f"DVC knows: {', '.join(HYDRA_KEYS)}",
-            )
-        if not isinstance(value, str):
-            raise DvcHydraError(
-                f"'hydra.{key}' must be a single value", path=path, line=line
-            )
+Origins = dict[str, tuple[Path, Optional[int]]]
 
-    values = {key: value for key, (value, _) in merged.items()}
+
+def _validate(root: Path, merged: dict[str, tuple[Any, Path]]) -> HydraSettings:
+    """Check the merged ``[hydra]`` values as DVC's config schema does."""
+    origins: Origins = {
+        key: (path, _line_of(path, key)) for key, (_, path) in merged.items()
+    }
+    values = _checked_values(merged, origins)
     enabled = values.get("enabled", "false")
     if enabled.lower() not in ("true", "false"):
-        path = merged["enabled"][1]
         raise DvcHydraError(
             f"'hydra.enabled' must be true or false, not {enabled!r}",
-            path=path,
-            line=_line_of(path, "enabled"),
+            path=origins["enabled"][0],
+            line=origins["enabled"][1],
         )
     if "config_dir" in values and "config_module" in values:
-        path = merged["config_module"][1]
         raise DvcHydraError(
             "'hydra.config_dir' and 'hydra.config_module' exclude each other",
-            path=path,
-            line=_line_of(path, "config_module"),
+            path=origins["config_module"][0],
+            line=origins["config_module"][1],
             hint="keep only one of them (`dvc config --unset hydra.config_dir`)",
         )
 
@@ -140,18 +152,48 @@ def _validate(root: Path, merged: dict[str, tuple[Any, Path]]) -> HydraSettings:
         config_module=module,
         config_name=values.get("config_name", "config"),
         plugins_path=values.get("plugins_path", ""),
+        origins=tuple((key, str(path), line) for key, (path, line) in origins.items()),
     )
 
 
-def _line_of(path: Path, key: str) -> int | None:
-    """The first line of ``path`` that sets ``key``, for error messages."""
+def _checked_values(
+    merged: dict[str, tuple[Any, Path]], origins: Origins
+) -> dict[str, str]:
+    for key, (value, _) in merged.items():
+        path, line = origins[key]
+        if key not in HYDRA_KEYS:
+            raise DvcHydraError(
+                f"unknown setting 'hydra.{key}'",
+                path=path,
+                line=line,
+                hint=f"DVC knows: {', '.join(HYDRA_KEYS)}",
+            )
+        if not isinstance(value, str):
+            raise DvcHydraError(
+                f"'hydra.{key}' must be a single value", path=path, line=line
+            )
+    return {key: value for key, (value, _) in merged.items()}
+
+
+def _line_of(path: Path, key: str, section: str | None = "hydra") -> int | None:
+    """The line of ``path`` that sets ``key`` in ``section``, for error messages.
+
+    ConfigObj keeps no line numbers, so the file is scanned again; a key of the
+    same name in another section does not count. ``section=None`` looks
+    outside every section.
+    """
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
-    pattern = re.compile(rf"^\s*\[?\s*{re.escape(key)}\b", re.IGNORECASE)
+    header = re.compile(r"^\s*\[+\s*['\"]?([^\]'\"]*)")
+    setting = re.compile(rf"^\s*['\"]?{re.escape(key)}['\"]?\s*=", re.IGNORECASE)
+    current: str | None = None
     for number, text in enumerate(lines, start=1):
-        if pattern.match(text):
+        found = header.match(text)
+        if found:
+            current = found.group(1).strip().lower()
+        elif current == section and setting.match(text):
             return number
     return None
 

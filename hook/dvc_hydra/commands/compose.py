@@ -1,4 +1,4 @@
-"""``dvc-hydra compose``: write ``params.yaml`` as ``dvc exp run`` would, or check it."""
+"""``dvc-hydra compose``: write ``params.yaml`` as ``dvc exp run`` would, or check."""
 
 from __future__ import annotations
 
@@ -10,9 +10,13 @@ from typing import Any
 
 from dvc_hydra import overrides as overrides_mod
 from dvc_hydra import paramsfile
+from dvc_hydra.errors import shown_path
 from dvc_hydra.settings import HydraSettings, load_settings
 
-SKIP_HINT = "SKIP=dvc-hydra-compose git commit"
+SKIP_HINT = (
+    "SKIP=dvc-hydra-compose git commit "
+    "(SKIP=dvc-hydra-compose-system for the system hook)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,8 +62,8 @@ def compose_and_compare(
     old_bytes = paramsfile.read_bytes(path)
     new_bytes = paramsfile.encode(text)
     stale = old_bytes != new_bytes
-    old_text = paramsfile.read_text(path) if stale else text
-    changes = paramsfile.key_changes(old_text, text) if stale else []
+    old_text = paramsfile.decode(old_bytes) if stale else text
+    changes = paramsfile.key_changes(old_bytes, text) if stale else []
 
     if fmt == "json":
         print(json.dumps(_json_report(settings, old_bytes, stale, changes)))
@@ -101,7 +105,8 @@ def versions() -> dict[str, str]:
 
 def _versions_line() -> str:
     found = versions()
-    return f"composed with hydra-core {found['hydra-core']}, omegaconf {found['omegaconf']}"
+    hydra, omegaconf = found["hydra-core"], found["omegaconf"]
+    return f"composed with hydra-core {hydra}, omegaconf {omegaconf}"
 
 
 def _print_stale_report(
@@ -124,25 +129,30 @@ def _print_rewrite_report(
     changes: list[paramsfile.KeyChange] | None,
     text: str,
 ) -> None:
-    from dvc_hydra.lockfile import stale_locked_params
-
     name = _name(settings.params_path)
-    source = settings.config_dir or settings.config_module
+    source = _source(settings)
     verb = "created" if created else "rewrote"
-    print(f"{name}: {verb} from {source}/ ({_versions_line()})", file=sys.stderr)
-    _print_changes(changes)
-    if changes and not created:
+    print(f"{name}: {verb} from {source} ({_versions_line()})", file=sys.stderr)
+    if created:
+        pass
+    elif changes == []:
+        print("  same values, different formatting", file=sys.stderr)
+    else:
+        _print_changes(changes)
         print(
             f"  if these values were edited in {name} by hand or by "
-            f"`dvc exp apply`, set them in {source}/ instead: the next "
+            f"`dvc exp apply`, set them in {source} instead: the next "
             f"`dvc exp run` recomposes {name} and drops them.\n"
             f"  To commit anyway, skip this hook: {SKIP_HINT}",
             file=sys.stderr,
         )
-    elif changes == []:
-        print("  same values, different formatting", file=sys.stderr)
+    _print_lock_notice(settings, text)
 
+
+def _print_lock_notice(settings: HydraSettings, text: str) -> None:
     import yaml
+
+    from dvc_hydra.lockfile import stale_locked_params
 
     stages = stale_locked_params(settings.root, yaml.safe_load(text) or {})
     if stages:
@@ -151,6 +161,12 @@ def _print_rewrite_report(
             "the pipeline needs `dvc repro` or `dvc exp run`",
             file=sys.stderr,
         )
+
+
+def _source(settings: HydraSettings) -> str:
+    if settings.config_module is not None:
+        return f"module {settings.config_module}"
+    return f"{settings.config_dir}/"
 
 
 def _print_changes(changes: list[paramsfile.KeyChange] | None) -> None:
@@ -162,7 +178,4 @@ def _print_changes(changes: list[paramsfile.KeyChange] | None) -> None:
 
 
 def _name(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    return shown_path(path)
