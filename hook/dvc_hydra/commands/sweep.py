@@ -104,7 +104,8 @@ def _print_summary(
     if shard is not None and selected:
         first, last = selected[0].index + 1, selected[-1].index + 1
         where = f" (shard {shard[0]}/{shard[1]}: points {first}-{last} of {total})"
-    print(f"dvc-hydra: {count} compose{where}", file=sys.stderr)
+    verb = "composes" if len(selected) == 1 else "compose"
+    print(f"dvc-hydra: {count} {verb}{where}", file=sys.stderr)
     names = [point.name for point in selected if point.name]
     if names and fmt == "json":
         span = names[0] if len(names) == 1 else f"{names[0]} to {names[-1]}"
