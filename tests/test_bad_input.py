@@ -50,7 +50,9 @@ CASES = [
         id="missing-config-dir",
     ),
     pytest.param(
-        lambda p: dvc_config(p, "[hydra]\n    enabled = true\n    config_dir = dvc.yaml\n"),
+        lambda p: dvc_config(
+            p, "[hydra]\n    enabled = true\n    config_dir = dvc.yaml\n"
+        ),
         [],
         "dvc-hydra: dvc.yaml: config dir is not a directory\n"
         "  hint: create it, or point `dvc config hydra.config_dir` elsewhere "
@@ -160,7 +162,9 @@ CASES = [
         id="unset-env-variable",
     ),
     pytest.param(
-        lambda p: dvc_config(p, "[hydra]\n    enabled = true\n    plugins_path = tols\n"),
+        lambda p: dvc_config(
+            p, "[hydra]\n    enabled = true\n    plugins_path = tols\n"
+        ),
         [],
         "dvc-hydra: .dvc/config:3: 'hydra.plugins_path' does not exist: 'tols'\n"
         "  hint: point it at the folder that holds your hydra_plugins package\n",
@@ -280,8 +284,10 @@ CASES = [
         id="params-yaml-is-a-directory",
     ),
     pytest.param(
-        lambda p: (p / "params.yaml").unlink()
-        or (p / "params.yaml").symlink_to("generated/params.yaml"),
+        lambda p: (
+            (p / "params.yaml").unlink()
+            or (p / "params.yaml").symlink_to("generated/params.yaml")
+        ),
         [],
         "dvc-hydra: params.yaml: is a broken symlink (to 'generated/params.yaml')\n"
         "  hint: remove the link or restore its target\n",
@@ -297,8 +303,7 @@ CASES = [
     pytest.param(
         lambda p: (p / ".dvc/config").write_bytes(b"[hydra]\n    enabled = tr\xfce\n"),
         [],
-        "dvc-hydra: .dvc/config:2: DVC config is not valid UTF-8: invalid start "
-        "byte\n",
+        "dvc-hydra: .dvc/config:2: DVC config is not valid UTF-8: invalid start byte\n",
         id="dvc-config-not-utf8",
     ),
     pytest.param(
@@ -314,10 +319,11 @@ CASES = [
         id="config-dir-and-config-module",
     ),
     pytest.param(
-        lambda p: dvc_config(p, "[hydra]\n    config_name = config\n    enabled = yes\n"),
+        lambda p: dvc_config(
+            p, "[hydra]\n    config_name = config\n    enabled = yes\n"
+        ),
         [],
-        "dvc-hydra: .dvc/config:3: 'hydra.enabled' must be true or false, not "
-        "'yes'\n",
+        "dvc-hydra: .dvc/config:3: 'hydra.enabled' must be true or false, not 'yes'\n",
         id="bad-enabled-value",
     ),
     pytest.param(

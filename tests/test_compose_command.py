@@ -11,11 +11,13 @@ from pathlib import Path
 import hydra
 import omegaconf
 import pytest
-from conftest import git, make_project
 
+from conftest import git, make_project
 from dvc_hydra.cli import main
 
-VERSIONS = f"composed with hydra-core {hydra.__version__}, omegaconf {omegaconf.__version__}"
+VERSIONS = (
+    f"composed with hydra-core {hydra.__version__}, omegaconf {omegaconf.__version__}"
+)
 SGD = "conf/train/optimizer/sgd.yaml"
 SKIP = (
     "  To commit anyway, skip this hook: SKIP=dvc-hydra-compose git commit "
@@ -121,7 +123,10 @@ def test_missing_file_is_created_and_exits_1(seed_project, monkeypatch, capsys):
 
     assert main(["compose"]) == 1
 
-    assert capsys.readouterr() == ("", f"params.yaml: created from conf/ ({VERSIONS})\n")
+    assert capsys.readouterr() == (
+        "",
+        f"params.yaml: created from conf/ ({VERSIONS})\n",
+    )
     assert (seed_project / "params.yaml").read_text() == composed(seed_project)
 
 
@@ -151,7 +156,9 @@ def test_overrides_are_applied(seed_project, monkeypatch, capsys):
     )
 
 
-def test_check_writes_nothing_and_shows_diff_and_keys(seed_project, monkeypatch, capsys):
+def test_check_writes_nothing_and_shows_diff_and_keys(
+    seed_project, monkeypatch, capsys
+):
     edit(seed_project, SGD, "lr: 0.001", "lr: 0.01")
     monkeypatch.chdir(seed_project)
     before = (seed_project / "params.yaml").read_bytes()
@@ -247,7 +254,9 @@ def test_config_module_is_named_as_the_source(seed_project, monkeypatch, capsys)
         pytest.param("[hydra]\n    enabled = false\n", id="disabled"),
     ],
 )
-def test_hydra_disabled_is_one_line_and_exit_0(seed_project, monkeypatch, capsys, config):
+def test_hydra_disabled_is_one_line_and_exit_0(
+    seed_project, monkeypatch, capsys, config
+):
     (seed_project / ".dvc" / "config").write_text(config)
     edit(seed_project, SGD, "lr: 0.001", "lr: 0.01")
     monkeypatch.chdir(seed_project)
@@ -308,7 +317,12 @@ def test_untracked_file_that_changes_the_result_is_warned_about(
     (seed_project / "conf" / "train" / "optimizer" / "lamb.yaml").write_text(
         "name: LAMB\nlr: 0.002\n"
     )
-    edit(seed_project, "conf/config.yaml", "train/optimizer: sgd", "train/optimizer: lamb")
+    edit(
+        seed_project,
+        "conf/config.yaml",
+        "train/optimizer: sgd",
+        "train/optimizer: lamb",
+    )
     git(seed_project, "add", "conf/config.yaml")
     monkeypatch.chdir(seed_project)
 

@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import git
 
+from conftest import git
 from dvc_hydra.errors import DvcHydraError
 from dvc_hydra.settings import HydraSettings, load_settings, resolve_roots
 
@@ -90,7 +90,7 @@ VALID = [
     ),
     pytest.param(
         {
-            "repo": '[core]\n    remote = origin\n[\'remote "origin"\']\n'
+            "repo": "[core]\n    remote = origin\n['remote \"origin\"']\n"
             "    url = gs://bucket\n[hydra]\n    enabled = True\n",
         },
         id="quoted-remote-section",
@@ -136,8 +136,12 @@ INVALID = [
     ),
     pytest.param(
         {"local": "[hydra]\n    enabled = true\n  [broken\n"},
-        ("local", 3, "DVC config does not parse: Invalid line ('  [broken') "
-         "(matched as neither section nor keyword)"),
+        (
+            "local",
+            3,
+            "DVC config does not parse: Invalid line ('  [broken') "
+            "(matched as neither section nor keyword)",
+        ),
         id="local-does-not-parse",
     ),
 ]
