@@ -75,6 +75,57 @@ CASES = [
         id="yaml-syntax-error",
     ),
     pytest.param(
+        lambda p: (p / OPTIMIZER).write_bytes(b"name: SGD\nlr: 0.001\nnote: caf\xe9\n"),
+        [],
+        f"dvc-hydra: {OPTIMIZER}:3: not valid UTF-8: invalid continuation byte\n"
+        "  hint: save the file as UTF-8, as Hydra reads it\n",
+        id="config-file-not-utf8",
+    ),
+    pytest.param(
+        lambda p: (p / OPTIMIZER).write_bytes(b"name: SGD\nlr: \x00\n"),
+        [],
+        f"dvc-hydra: {OPTIMIZER}:2: YAML cannot read this file: special "
+        "characters are not allowed\n",
+        id="config-file-with-nul-byte",
+    ),
+    pytest.param(
+        lambda p: write(p, "conf/config.yaml", "- dataset\n- train\n"),
+        [],
+        "dvc-hydra: conf/config.yaml: primary config 'config' must be a "
+        "DictConfig, got ListConfig\n",
+        id="primary-config-is-a-list",
+    ),
+    pytest.param(
+        lambda p: write(
+            p,
+            "conf/config.yaml",
+            """\
+            defaults:
+              - dataset: ${data_choice}
+              - train/model: resnet
+            """,
+        ),
+        [],
+        "dvc-hydra: conf/config.yaml:2: Error resolving interpolation "
+        "'${data_choice}', possible interpolation keys: train/model\n",
+        id="defaults-list-interpolation-to-nothing",
+    ),
+    pytest.param(
+        lambda p: write(
+            p,
+            "conf/config.yaml",
+            """\
+            defaults:
+              - dataset: imagenette
+              - override train/model: resnet
+            """,
+        ),
+        [],
+        "dvc-hydra: conf/config.yaml:3: In 'config': Could not override "
+        "'train/model'. No match in the defaults list.\n",
+        id="override-entry-without-a-default",
+    ),
+    pytest.param(
         lambda p: None,
         ["train/optimizer=adamw"],
         "dvc-hydra: override 'train/optimizer=adamw': 'adamw' is not an option "

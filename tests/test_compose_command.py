@@ -350,6 +350,18 @@ def test_untracked_file_that_does_not_change_the_result_is_not(
     assert capsys.readouterr() == ("", "")
 
 
+def test_untracked_symlink_loop_and_dangling_link_are_harmless(
+    seed_project, monkeypatch, capsys
+):
+    (seed_project / "conf" / "dataset" / "loop").symlink_to("loop")
+    (seed_project / "conf" / "dataset" / "gone.yaml").symlink_to("nowhere.yaml")
+    monkeypatch.chdir(seed_project)
+
+    assert main(["compose"]) == 0
+
+    assert capsys.readouterr() == ("", "")
+
+
 def test_stale_dvc_lock_asks_for_a_rerun(tmp_path, monkeypatch, capsys):
     project = make_project(tmp_path / "project", real_dvc=True)
     subprocess.run(["dvc", "repro", "-q"], cwd=project, check=True)

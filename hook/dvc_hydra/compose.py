@@ -37,7 +37,7 @@ def load_plugins(settings: HydraSettings) -> None:
             warnings.simplefilter("always")
             Plugins.instance()
     except Exception as exc:
-        from dvc_hydra.hydra_errors import plugin_error
+        from dvc_hydra.plugin_errors import plugin_error
 
         raise plugin_error(exc, settings) from exc
     finally:
@@ -45,7 +45,7 @@ def load_plugins(settings: HydraSettings) -> None:
     _plugins_loaded_from = settings.plugins_dir
     # Hydra skips a plugin that fails to import, as DVC does; say so plainly.
     for warning in caught:
-        from dvc_hydra.hydra_errors import plugin_warning
+        from dvc_hydra.plugin_errors import plugin_warning
 
         print(
             f"dvc-hydra: warning: {plugin_warning(warning, settings)}", file=sys.stderr

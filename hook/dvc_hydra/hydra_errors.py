@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from dvc_hydra import locate
-from dvc_hydra.errors import DvcHydraError, shown_path
+from dvc_hydra.errors import DvcHydraError
+from dvc_hydra.plugin_errors import user_code_error
+from dvc_hydra.resolution_errors import resolution_error
 from dvc_hydra.settings import HydraSettings
-
-OVERRIDE_GRAMMAR_URL = "https://hydra.cc/docs/advanced/override_grammar/basic/"
 
 
 def translate(
@@ -38,14 +38,20 @@ def translate(
         return exc
     if isinstance(exc, yaml.MarkedYAMLError):
         return _yaml_error(exc)
+    if isinstance(exc, yaml.YAMLError):
+        return _yaml_reader_error(exc)
+    if isinstance(exc, UnicodeDecodeError):
+        return _not_utf8(exc, settings)
     if isinstance(exc, OverrideParseException):
+        from dvc_hydra.overrides import override_parse_error
+
         return override_parse_error(exc)
     if isinstance(exc, MissingConfigException):
         return _missing_config(exc, settings, overrides)
     if isinstance(exc, ConfigCompositionException):
         return _composition_error(exc, settings, overrides)
     if isinstance(exc, OmegaConfBaseException):
-        return _resolution_error(exc, settings, overrides, cfg)
+        return resolution_error(exc, settings, overrides, cfg)
     return _foreign_error(exc, settings, overrides)
 
 
@@ -60,51 +66,32 @@ def _yaml_error(exc: Any) -> DvcHydraError:
     )
 
 
-def override_parse_error(exc: Any) -> DvcHydraError:
-    """A malformed override, with the column where parsing stopped."""
-    override = str(getattr(exc, "override", ""))
-    found = _syntax_error(override)
-    if found is None:
-        first_line = str(getattr(exc, "message", exc)).splitlines()[0]
-        return DvcHydraError(
-            f"cannot parse override {override!r}: {first_line}",
-            hint=f"overrides follow Hydra's grammar: {OVERRIDE_GRAMMAR_URL}",
-        )
-    column, problem = found
-    return DvcHydraError(
-        f"cannot parse override {override!r} at column {column + 1}: {problem}"
-        f"\n    {override}\n    {' ' * column}^",
-        hint=f"overrides follow Hydra's grammar: {OVERRIDE_GRAMMAR_URL}",
-    )
+def _yaml_reader_error(exc: Any) -> DvcHydraError:
+    """A character YAML refuses: the reader names the file and an offset."""
+    path = getattr(exc, "name", None)
+    line = None
+    if path and isinstance(getattr(exc, "position", None), int):
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+        line = text[: exc.position].count("\n") + 1
+    reason = getattr(exc, "reason", None) or str(exc).splitlines()[0]
+    return DvcHydraError(f"YAML cannot read this file: {reason}", path=path, line=line)
 
 
-def _syntax_error(override: str) -> tuple[int, str] | None:
-    """The column and message of the first syntax error in ``override``.
-
-    Hydra's own error listener drops the column, so the override is parsed
-    again with Hydra's generated parser and a listener that keeps it.
-    """
-    from antlr4 import CommonTokenStream, InputStream
-    from antlr4.error.ErrorListener import ErrorListener
-    from hydra.grammar.gen.OverrideLexer import OverrideLexer
-    from hydra.grammar.gen.OverrideParser import OverrideParser
-
-    class FirstError(ErrorListener):  # type: ignore[misc]
-        found: tuple[int, str] | None = None
-
-        def syntaxError(self, *args: Any) -> None:
-            _recognizer, _symbol, _line, column, message, _error = args
-            if self.found is None:
-                self.found = (int(column), str(message))
-
-    listener = FirstError()
-    lexer = OverrideLexer(InputStream(override))
-    parser = OverrideParser(CommonTokenStream(lexer))
-    for recognizer in (lexer, parser):
-        recognizer.removeErrorListeners()
-        recognizer.addErrorListener(listener)
-    parser.override()  # type: ignore[no-untyped-call]
-    return listener.found
+def _not_utf8(exc: UnicodeDecodeError, settings: HydraSettings) -> DvcHydraError:
+    """Hydra reads configs as UTF-8 and does not say which file failed."""
+    for path in locate.tree_files(settings):
+        data = path.read_bytes()
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as found:
+            line = data[: found.start].count(b"\n") + 1
+            return DvcHydraError(
+                f"not valid UTF-8: {found.reason}",
+                path=path,
+                line=line,
+                hint="save the file as UTF-8, as Hydra reads it",
+            )
+    return DvcHydraError(f"a config file is not valid UTF-8: {exc.reason}")
 
 
 def _missing_config(
@@ -207,7 +194,7 @@ def _composition_error(
     cause = exc.__cause__
     text = str(exc).strip()
     if not text and isinstance(cause, OmegaConfBaseException):
-        return _resolution_error(cause, settings, overrides, None)
+        return resolution_error(cause, settings, overrides, None)
 
     first, *rest = text.splitlines() or ["Hydra could not compose the config"]
     hint = " ".join(line.strip() for line in rest if line.strip()) or None
@@ -216,7 +203,29 @@ def _composition_error(
         hint = (
             f"did you mean {meant!r}? ({hint})" if hint else f"did you mean {meant!r}?"
         )
-    return DvcHydraError(first, hint=hint)
+    path, line = _mentioned_location(first, settings)
+    return DvcHydraError(first, path=path, line=line, hint=hint)
+
+
+def _mentioned_location(
+    message: str, settings: HydraSettings
+) -> tuple[Path | None, int | None]:
+    """The config a Hydra message names (``In 'x':``), or the interpolation
+    text it quotes, found in the config tree."""
+    root = locate.config_root(settings)
+    named = re.search(r"(?:[Ii]n|config) '([\w/.-]+)'", message)
+    if root is not None and named and (root / f"{named.group(1)}.yaml").is_file():
+        path = root / f"{named.group(1)}.yaml"
+        quoted = re.findall(r"'([^']+)'", message[named.end() :])
+        words = [*quoted, "defaults"]
+        lines = (locate.word_line(path, word) for word in words)
+        return path, next((line for line in lines if line is not None), None)
+    interpolation = re.search(r"'(\$\{[^']*\})'", message)
+    if interpolation:
+        found = locate.value_line(locate.tree_files(settings), "", interpolation[1])
+        if found is not None:
+            return found
+    return None, None
 
 
 def _group_meant(
@@ -235,76 +244,6 @@ def _group_meant(
     return f"{by_name[close[0]]}={override.partition('=')[2]}" if close else None
 
 
-def _resolution_error(
-    exc: Any, settings: HydraSettings, overrides: Sequence[str], cfg: Any
-) -> DvcHydraError:
-    """An interpolation or value that fails, located at the line that holds it."""
-    message = str(getattr(exc, "msg", None) or exc).split("\n")[0]
-    raw = getattr(exc, "value", None)
-    full_key = getattr(exc, "full_key", None)
-    if cfg is not None:
-        failing = locate.failing_node(cfg)
-        if failing is not None:
-            full_key, raw = failing
-    where = _value_location(settings, overrides, str(full_key or ""), raw)
-
-    subject = f"{full_key}: cannot resolve {raw!r}: " if full_key else ""
-    return DvcHydraError(
-        f"{subject}{message}",
-        path=where[0] if where else None,
-        line=where[1] if where else None,
-        hint=_resolution_hint(exc, message, cfg, settings, str(full_key), raw),
-    )
-
-
-def _value_location(
-    settings: HydraSettings, overrides: Sequence[str], key: str, raw: Any
-) -> tuple[Path, int] | None:
-    if not isinstance(raw, str):
-        return None
-    files = locate.composition_files(settings, overrides) or locate.tree_files(settings)
-    return locate.value_line(files, key, raw)
-
-
-def _resolution_hint(
-    exc: Any,
-    message: str,
-    cfg: Any,
-    settings: HydraSettings,
-    full_key: str,
-    raw: Any,
-) -> str | None:
-    missing_key = re.search(r"Interpolation key '([^']+)' not found", message)
-    if missing_key and cfg is not None:
-        wanted = _absolute_key(missing_key.group(1), full_key, raw)
-        nearest = difflib.get_close_matches(wanted, locate.all_keys(cfg), n=1)
-        if nearest:
-            return f"did you mean '{nearest[0]}'?"
-    resolver = re.search(r"Unsupported interpolation type (\S+)", message)
-    if resolver:
-        return (
-            f"no resolver {resolver.group(1)!r} is registered; register it in a "
-            "hydra_plugins module under `hydra.plugins_path`"
-        )
-    env = re.search(r"Environment variable '([^']+)' not found", message)
-    if env:
-        name = env.group(1)
-        return f"set {name}, or give a default: ${{oc.env:{name},DEFAULT}}"
-    frame = locate.user_frame(exc, settings)
-    if frame is not None:
-        return f"raised at {shown_path(frame.filename)}:{frame.lineno}"
-    return None
-
-
-def _absolute_key(missing: str, full_key: str, raw: Any) -> str:
-    """``missing`` as a full key when ``raw`` reached it relatively (``${..x}``)."""
-    relative = re.search(rf"\$\{{(\.+){re.escape(missing)}\}}", str(raw))
-    if relative is None:
-        return missing
-    parents = full_key.split(".")[: -len(relative.group(1))]
-    return ".".join([*parents, missing])
-
-
 def _foreign_error(
     exc: Exception, settings: HydraSettings, overrides: Sequence[str]
 ) -> Exception:
@@ -312,13 +251,9 @@ def _foreign_error(
 
     Anything else is a bug of ours and passes through to the crash report.
     """
-    frame = locate.user_frame(exc, settings)
-    if frame is not None:
-        return DvcHydraError(
-            f"plugin code raised {type(exc).__name__}: {exc}",
-            path=frame.filename,
-            line=frame.lineno,
-        )
+    from_user = user_code_error(exc, settings)
+    if from_user is not None:
+        return from_user
     if isinstance(exc, ValueError) and _raised_by_hydra(exc):
         return _hydra_value_error(exc, settings, overrides)
     return exc
@@ -365,35 +300,6 @@ def _override_culprit(
         except Exception:
             continue
     return None
-
-
-def plugin_error(exc: BaseException, settings: HydraSettings) -> DvcHydraError:
-    """A plugin module under ``plugins_path`` that fails to import."""
-    if isinstance(exc, SyntaxError):
-        return DvcHydraError(
-            f"plugin does not compile: {exc.msg}", path=exc.filename, line=exc.lineno
-        )
-    frame = locate.user_frame(exc, settings)
-    return DvcHydraError(
-        f"plugin failed to load: {type(exc).__name__}: {exc}",
-        path=frame.filename if frame else None,
-        line=frame.lineno if frame else None,
-        hint="plugins are imported from `hydra.plugins_path` "
-        f"({shown_path(settings.plugins_dir)})",
-    )
-
-
-def plugin_warning(warning: Any, settings: HydraSettings) -> str:
-    """One line for a warning raised while Hydra scanned the plugins."""
-    text = str(warning.message).strip()
-    skipped = re.match(r"Error importing '([^']+)'", text)
-    if skipped is None:
-        where = f"{shown_path(warning.filename)}:{warning.lineno}"
-        return f"{where}: {warning.category.__name__}: {text.splitlines()[0]}"
-    module = settings.plugins_dir.joinpath(*skipped.group(1).split("."))
-    path = module / "__init__.py" if module.is_dir() else module.with_suffix(".py")
-    reason = " ".join(text.splitlines()[-1].split()).replace(" : ", ": ", 1)
-    return f"{shown_path(path)}: plugin skipped, it does not import: {reason}"
 
 
 def _module_hint() -> str:

@@ -157,6 +157,8 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 
 def _is_user_file(filename: str, folders: list[str]) -> bool:
+    if filename.startswith("<") or not os.path.isfile(filename):
+        return False  # frozen modules, code compiled from strings
     path = os.path.realpath(filename)
     if not any(path.startswith(folder + os.sep) for folder in folders):
         return False

@@ -10,8 +10,15 @@ from dvc_hydra.settings import PARAMS_FILE
 
 
 def stale_locked_params(root: Path, composed: dict[str, Any]) -> list[str]:
-    """Stages whose params recorded in ``dvc.lock`` differ from ``composed``."""
+    """Stages whose params recorded in ``dvc.lock`` differ from ``composed``.
+
+    ``composed`` is read with PyYAML (YAML 1.1); DVC reads params.yaml as YAML
+    1.2, so a few plain scalars differ in type between the two.
+    """
     import yaml
+
+    # Limitation: only the root's dvc.lock is read; stages of dvc.yaml files in
+    # subfolders, with their own dvc.lock, are not compared.
 
     try:
         lock = yaml.safe_load((root / "dvc.lock").read_text(encoding="utf-8"))

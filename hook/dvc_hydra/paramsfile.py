@@ -103,6 +103,9 @@ def encode(text: str) -> bytes:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that readers see old or new, never half."""
+    # Limitation: the file is replaced, not rewritten in place as DVC does: a
+    # hard link to it keeps the old content, and only the mode is carried over
+    # (not the owner or extended attributes).
     target = target_of(path)
     mode = _mode_for(target)
     try:

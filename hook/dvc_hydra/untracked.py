@@ -4,6 +4,7 @@ committed, and pre-commit does not stash them away."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import subprocess
 import sys
@@ -34,21 +35,26 @@ def untracked_files(directory: Path) -> list[Path]:
 def result_without(
     settings: HydraSettings, overrides: Sequence[str], left_out: list[Path]
 ) -> str | None:
-    """The composed text with ``left_out`` removed; None if it does not compose."""
+    """The composed text with ``left_out`` removed; None if it does not compose.
+
+    Raises OSError when the config dir cannot be copied.
+    """
     from dvc_hydra.compose import compose_text
     from dvc_hydra.errors import DvcHydraError
 
     config_path = settings.config_path
     assert config_path is not None
-    skipped = {path.resolve() for path in left_out}
+    # Compared as written, not resolved: a symlink loop must not stop us.
+    skipped = {os.path.abspath(path) for path in left_out}
     with tempfile.TemporaryDirectory(prefix="dvc-hydra-tracked-") as temp:
         copy = Path(temp) / "conf"
         shutil.copytree(
             config_path,
             copy,
             ignore=lambda folder, names: [
-                name for name in names if (Path(folder) / name).resolve() in skipped
+                name for name in names if os.path.join(folder, name) in skipped
             ],
+            ignore_dangling_symlinks=True,
         )
         try:
             return compose_text(
@@ -62,12 +68,19 @@ def warn_untracked_inputs(
     settings: HydraSettings, overrides: Sequence[str], composed: str
 ) -> list[Path]:
     """Warn about untracked files that change ``composed``; return them."""
+    # Limitation: only the config dir is looked at, not a config module or
+    # untracked plugins under `hydra.plugins_path`.
     config_path = settings.config_path
     if config_path is None or not config_path.is_dir():
         return []
     found = untracked_files(config_path)
-    if not found or result_without(settings, overrides, found) == composed:
+    if not found:
         return []
+    try:
+        if result_without(settings, overrides, found) == composed:
+            return []
+    except (OSError, shutil.Error):
+        return []  # no copy, no comparison: better silent than wrong
     names = ", ".join(str(path.relative_to(settings.root)) for path in found)
     print(
         f"dvc-hydra: warning: untracked files change the composition: {names}\n"
