@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -360,6 +361,39 @@ def test_untracked_symlink_loop_and_dangling_link_are_harmless(
     assert main(["compose"]) == 0
 
     assert capsys.readouterr() == ("", "")
+
+
+IMPORTED = """
+import json, sys
+from dvc_hydra.cli import main
+
+try:
+    raise SystemExit(main(sys.argv[1:]))
+finally:
+    print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "heavy"),
+    [
+        pytest.param(["compose", "--check"], ["hydra", "omegaconf"], id="compose"),
+        pytest.param(["compose", "--help"], [], id="help"),
+    ],
+)
+def test_hook_never_imports_dvc(seed_project, args, heavy):
+    """DVC costs half a second to import; Hydra only when something composes."""
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORTED, *args],
+        cwd=seed_project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    modules = json.loads(result.stdout.splitlines()[-1])
+    assert [name for name in ("dvc", "hydra", "omegaconf") if name in modules] == heavy
 
 
 def test_stale_dvc_lock_asks_for_a_rerun(tmp_path, monkeypatch, capsys):

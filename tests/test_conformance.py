@@ -106,7 +106,7 @@ def hydra_project(path: Path, files: dict[str, str], **hydra: str) -> Path:
 SEED_OVERRIDES = [
     "train/optimizer=adam",
     "train.optimizer.lr=2e-4",
-    "dataset=imagewoof",
+    "params.yaml:dataset=imagewoof",
     "+train.note='no'",
     "+train.started=2024-07-18",
     "+train.label='naïve \u2013 日本語'",
