@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import ModuleType
 
 from dvc_hydra import __version__
@@ -63,6 +66,10 @@ def _selected_command(argv: Sequence[str]) -> str | None:
     return None
 
 
+# A grid and its results belong to one project: these refuse to guess.
+SINGLE_PROJECT_COMMANDS = ("sweep", "run")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(_selected_command(argv)).parse_args(argv)
@@ -75,8 +82,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dvc-hydra: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`dvc-hydra sweep | head`): nothing left to say.
+        _silence_stdout()
+        return 141
     except Exception as exc:
         return report_crash(exc)
+
+
+def _silence_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _run_on_projects(args: argparse.Namespace, argv: list[str]) -> int:
@@ -92,12 +108,46 @@ def _run_on_projects(args: argparse.Namespace, argv: list[str]) -> int:
         return 0
     if len(roots) == 1:
         return int(module.run(args, roots[0]))
+    if args.command in SINGLE_PROJECT_COMMANDS:
+        names = ", ".join(_shown(root) for root in roots)
+        raise DvcHydraError(
+            f"{args.command} works on one DVC project, and {len(roots)} are "
+            f"below the Git root: {names}",
+            hint=f"pass --repo PATH, or run `dvc-hydra {args.command}` from inside "
+            "the project",
+        )
+    if getattr(args, "format", None) == "json":
+        return _json_for_each(roots, argv)
+    return max(_in_own_process(root, argv).returncode for root in roots)
+
+
+def _in_own_process(
+    root: Path, argv: list[str], capture: bool = False
+) -> subprocess.CompletedProcess[str]:
     # Hydra's plugin registry lives for the whole process: one process per project.
-    codes = [
-        subprocess.run(
-            [sys.executable, "-m", "dvc_hydra", *argv, "--repo", str(root)],
-            check=False,
-        ).returncode
-        for root in roots
-    ]
+    return subprocess.run(
+        [sys.executable, "-m", "dvc_hydra", *argv, "--repo", str(root)],
+        stdout=subprocess.PIPE if capture else None,
+        text=True,
+        check=False,
+    )
+
+
+def _json_for_each(roots: list[Path], argv: list[str]) -> int:
+    """One JSON document for several projects: a list, one entry per project."""
+    documents, codes = [], []
+    for root in roots:
+        result = _in_own_process(root, argv, capture=True)
+        codes.append(result.returncode)
+        # Each document names its project ("repo"); a project that failed
+        # to compose printed none and is null here, its error on stderr.
+        documents.append(json.loads(result.stdout) if result.stdout.strip() else None)
+    print(json.dumps(documents, indent=2))
     return max(codes)
+
+
+def _shown(root: Path) -> str:
+    try:
+        return str(root.relative_to(Path.cwd())) or "."
+    except ValueError:
+        return str(root)
