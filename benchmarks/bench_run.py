@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -26,44 +25,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from dvc_hydra.demo_files import example_dir
+from support import isolate, make_project, run
 
 SWEEPS = ["train/model=resnet,efficientnet", "train.optimizer.lr=0.1,0.2,0.3,0.4"]
 JOBS = "2"
-
-
-def run(command: list[str], cwd: Path) -> None:
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}")
-
-
-def make_project(path: Path) -> Path:
-    shutil.copytree(example_dir(), path)
-    for command in (
-        ["git", "init", "-q", "-b", "main"],
-        ["dvc", "init", "-q"],
-        ["dvc", "config", "hydra.enabled", "true"],
-        ["git", "add", "-A"],
-        ["git", "commit", "-q", "-m", "seed example"],
-    ):
-        run(command, path)
-    return path
-
-
-def isolate(home: Path) -> None:
-    """Keep the user's DVC and Git settings out of the measurement."""
-    os.environ.update(
-        DVC_GLOBAL_CONFIG_DIR=str(home / "dvc-global"),
-        DVC_SYSTEM_CONFIG_DIR=str(home / "dvc-system"),
-        DVC_NO_ANALYTICS="1",
-        GIT_CONFIG_GLOBAL=str(home / "gitconfig"),
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_AUTHOR_NAME="bench",
-        GIT_AUTHOR_EMAIL="bench@example.invalid",
-        GIT_COMMITTER_NAME="bench",
-        GIT_COMMITTER_EMAIL="bench@example.invalid",
-    )
 
 
 def points() -> list[list[str]]:
@@ -120,7 +85,7 @@ def main() -> int:
     parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:
         isolate(Path(tmp) / "home")
-        base = make_project(Path(tmp) / "base")
+        base = make_project(Path(tmp) / "base", real_dvc=True)
         ours = measure(base, "dvc-hydra", with_dvc_hydra)
         queue = measure(base, "queue", with_queue)
         loop = measure(base, "sequential", sequentially)

@@ -12,56 +12,13 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import os
 import re
-import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from dvc_hydra.demo_files import example_dir
-
-
-def run(command: list[str], cwd: Path) -> tuple[float, str]:
-    start = time.perf_counter()
-    result = subprocess.run(
-        command, cwd=cwd, capture_output=True, text=True, check=False
-    )
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(command)} failed:\n{result.stdout}{result.stderr}")
-    return elapsed, result.stdout
-
-
-def make_project(path: Path) -> Path:
-    shutil.copytree(example_dir(), path)
-    for command in (
-        ["git", "init", "-q", "-b", "main"],
-        ["dvc", "init", "-q"],
-        ["dvc", "config", "hydra.enabled", "true"],
-        ["git", "add", "-A"],
-        ["git", "commit", "-q", "-m", "seed example"],
-    ):
-        run(command, path)
-    return path
-
-
-def isolate(home: Path) -> None:
-    """Keep the user's DVC and Git settings out of the measurement."""
-    os.environ.update(
-        DVC_GLOBAL_CONFIG_DIR=str(home / "dvc-global"),
-        DVC_SYSTEM_CONFIG_DIR=str(home / "dvc-system"),
-        DVC_NO_ANALYTICS="1",
-        GIT_CONFIG_GLOBAL=str(home / "gitconfig"),
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_AUTHOR_NAME="bench",
-        GIT_AUTHOR_EMAIL="bench@example.invalid",
-        GIT_COMMITTER_NAME="bench",
-        GIT_COMMITTER_EMAIL="bench@example.invalid",
-    )
+from support import isolate, make_project, run
 
 
 def queued_points(output: str) -> list[Any]:
@@ -86,7 +43,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as temp:
         isolate(Path(temp) / "home")
-        project = make_project(Path(temp) / "project")
+        project = make_project(Path(temp) / "project", real_dvc=True)
         ours_time, ours_out = run(
             [sys.executable, "-m", "dvc_hydra", "sweep", "--repo", ".", *set_args],
             project,
