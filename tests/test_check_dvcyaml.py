@@ -55,6 +55,24 @@ stages:
     outs:
       - out/${key}.txt
 """
+BROKEN_LOOPS = """\
+stages:
+  grid:
+    matrix:
+      lr: ${train.optimizer.lr}
+      model: alexnet
+    cmd: echo ${item.lr} ${key} ${dataset.ur}
+    params:
+      - trian
+  sweep:
+    matrix:
+      lr: ${train.nope}
+    cmd: echo ${item.lr} ${dataset.ur}
+  each:
+    foreach: ${train.optimizer.lr}
+    do:
+      cmd: echo ${item} ${dataset.ur}
+"""
 SUBFOLDER = """\
 stages:
   eval:
@@ -101,6 +119,17 @@ vars:
   - train:
       optimizer:
         lr: 0.1
+"""
+DUPLICATES = """\
+stages:
+  a:
+    cmd: echo ${dataset.url}
+    deps:
+      - x
+    cmd: echo 2
+  a:
+    cmd: echo 3
+stages: {}
 """
 NEAREST_URL = "  hint: nearest existing key: 'dataset.url'\n"
 
@@ -173,8 +202,29 @@ CASES = [
                 "    cmd: echo ${item.lr}\n",
             )
         ],
-        "dvc.yaml:4: error: stages.grid.matrix.lr: is no list\n",
+        "dvc.yaml:4: error: stages.grid.matrix.lr: is not a list\n",
         id="matrix-axis-not-a-list",
+    ),
+    pytest.param(
+        [("dvc.yaml", None, BROKEN_LOOPS)],
+        "dvc.yaml:4: error: stages.grid.matrix.lr: is not a list\n"
+        "dvc.yaml:5: error: stages.grid.matrix.model: is not a list\n"
+        "dvc.yaml:6: error: stages.grid.cmd: cannot resolve ${dataset.ur}: "
+        "'dataset.ur' is not in params.yaml, item or key\n"
+        + NEAREST_URL
+        + "dvc.yaml:8: error: stages.grid.params: 'trian' is not in params.yaml "
+        "(as composed from conf/)\n"
+        "  hint: nearest existing key: 'train'\n"
+        "dvc.yaml:11: error: stages.sweep.matrix: cannot resolve "
+        "${train.nope}: 'train.nope' is not in params.yaml\n"
+        "  hint: nearest existing key: 'train.model'\n"
+        "dvc.yaml:12: error: stages.sweep.cmd: cannot resolve ${dataset.ur}: "
+        "'dataset.ur' is not in params.yaml, item or key\n"
+        + NEAREST_URL
+        + "dvc.yaml:14: error: stages.each.foreach: is not a list or mapping\n"
+        "dvc.yaml:16: error: stages.each.cmd: cannot resolve ${dataset.ur}: "
+        "'dataset.ur' is not in params.yaml, item or key\n" + NEAREST_URL,
+        id="broken-loops-hide-no-other-findings",
     ),
     pytest.param([("dvc.yaml", None, LOOPS_CLEAN)], "", id="loops-clean"),
     pytest.param(
@@ -226,6 +276,38 @@ CASES = [
         [("dvc.yaml", "stages:\n", "stages:\n  bad: [\n")],
         "dvc.yaml:4: error: does not parse: expected ',' or ']', but got ':'\n",
         id="yaml-syntax-error",
+    ),
+    pytest.param(
+        [("dvc.yaml", None, "stages: [1, 2]\n")],
+        "dvc.yaml:1: error: stages: is not a mapping, which DVC requires\n",
+        id="stages-not-a-mapping",
+    ),
+    pytest.param(
+        [("dvc.yaml", None, "stages:\n  a: 1\n  b:\n    - cmd: echo\n")],
+        "dvc.yaml:2: error: stages.a: is not a mapping, which DVC requires\n"
+        "dvc.yaml:4: error: stages.b: is not a mapping, which DVC requires\n",
+        id="stage-not-a-mapping",
+    ),
+    pytest.param(
+        [("dvc.yaml", None, "- stages\n")],
+        "dvc.yaml:1: error: is not a mapping, which DVC requires\n",
+        id="file-not-a-mapping",
+    ),
+    pytest.param(
+        [("dvc.yaml", None, DUPLICATES)],
+        "dvc.yaml:6: error: stages.a: duplicate key 'cmd' (first on line 3); "
+        "DVC refuses it\n"
+        "dvc.yaml:7: error: stages: duplicate key 'a' (first on line 2); "
+        "DVC refuses it\n"
+        "dvc.yaml:9: error: duplicate key 'stages' (first on line 1); "
+        "DVC refuses it\n",
+        id="duplicate-keys",
+    ),
+    pytest.param(
+        [("dvc.yaml", None, "stages:\n  a:\n    cmd: echo \0\n")],
+        "dvc.yaml:3: error: does not parse: unacceptable character #x0000: "
+        "special characters are not allowed\n",
+        id="nul-byte",
     ),
 ]
 
@@ -359,3 +441,35 @@ def test_clean_pipeline_is_clean_for_dvc_too(seed_dvc_project, monkeypatch, caps
 
     assert (dvc_code, dvc_error) == (0, "")
     assert (code, capsys.readouterr().out) == (0, "")
+
+
+@pytest.mark.parametrize(
+    ("text", "dvc_says", "message"),
+    [
+        pytest.param(
+            "stages: [1, 2]\n",
+            r"expected a dictionary, in stages, line (\d+)",
+            "stages: is not a mapping, which DVC requires",
+            id="stages-not-a-mapping",
+        ),
+        pytest.param(
+            "stages:\n  a:\n    cmd: echo\n  a:\n    cmd: echo 2\n",
+            r'Found duplicate key "a" .*, in line (\d+)',
+            "stages: duplicate key 'a' (first on line 2); DVC refuses it",
+            id="duplicate-stage",
+        ),
+    ],
+)
+def test_shape_is_what_dvc_refuses(
+    seed_dvc_project, monkeypatch, capsys, text, dvc_says, message
+):
+    edit(seed_dvc_project, [("dvc.yaml", None, text)])
+    monkeypatch.chdir(seed_dvc_project)
+
+    code = main(["check"])
+    dvc_code, dvc_error = dvc(seed_dvc_project, "status")
+
+    refused = re.search(dvc_says, " ".join(dvc_error.split()))
+    assert dvc_code != 0 and refused, dvc_error
+    assert capsys.readouterr().out == f"dvc.yaml:{refused[1]}: error: {message}\n"
+    assert code == 1

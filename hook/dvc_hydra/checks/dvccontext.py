@@ -21,6 +21,9 @@ EXPRESSION = re.compile(r"[^.\[\]]+(?:\.[^.\[\]]+|\[[^.\[\]]+\])*")
 MISSING = object()
 # A params file in a format we do not read (DVC also reads Python files).
 UNKNOWN = object()
+# A value that is there but unknown (the item of a loop that cannot be
+# expanded): everything under it is opaque too, never missing.
+OPAQUE = object()
 
 
 class ContextError(Exception):
@@ -79,6 +82,8 @@ def lookup(data: Any, parts: list[str]) -> Any:
 
 
 def _child(value: Any, part: str) -> Any:
+    if value is OPAQUE:
+        return OPAQUE
     if isinstance(value, dict):
         return value.get(part, MISSING)
     if isinstance(value, list):

@@ -23,6 +23,7 @@ from typing import Any
 from dvc_hydra.checks.dvccontext import (
     EXPRESSION,
     MISSING,
+    OPAQUE,
     UNKNOWN,
     Context,
     ContextError,
@@ -140,15 +141,24 @@ class DvcYamlCheck:
     def _read(self) -> Any:
         import yaml
 
-        from dvc_hydra.checks import yamllines
+        from dvc_hydra.checks import dvcshape, yamllines
 
         try:
-            return yamllines.load(self.path.read_text(encoding="utf-8"))
+            text = self.path.read_text(encoding="utf-8")
+            data = yamllines.load(text)
+            shape = dvcshape.problems(text)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             self._add(f"does not parse: {exc.problem}", mark.line + 1 if mark else None)
+        except yaml.reader.ReaderError as exc:
+            line = text[: exc.position].count("\n") + 1
+            self._add(f"does not parse: {_reader_problem(exc)}", line)
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            self._add(f"cannot be read: {exc}", None)
+            self._add(f"cannot be read: {_first_line(exc)}", None)
+        else:
+            for message, line in shape:
+                self._add(message, line)
+            return data
         return None
 
     def _top_context(self, entries: Any) -> Context:
@@ -189,24 +199,24 @@ class DvcYamlCheck:
         else:
             if data is not UNRESOLVED:
                 self._add(
-                    f"{where}: is no list or mapping", line_of(definition["foreach"])
+                    f"{where}: is not a list or mapping",
+                    line_of(definition["foreach"]),
                 )
-            return
+            # The loop cannot be expanded; the rest of the stage still can.
+            loops = [{"item": OPAQUE, "key": OPAQUE}]
         for values in loops[:LOOP_LIMIT]:
             self._entry(ctx.with_values(values), name, definition.get("do"))
 
     def _matrix(self, ctx: Context, name: str, definition: dict[str, Any]) -> None:
         where = f"stages.{name}.matrix"
         data = self._resolve(definition["matrix"], ctx, where, None)
-        if not isinstance(data, dict):
-            return
-        for axis, values in data.items():
-            if not isinstance(values, list):
-                if values is not UNRESOLVED:
-                    self._add(f"{where}.{axis}: is no list", line_of(axis))
-                return
-        axes = [list(enumerate(values)) for values in data.values()]
         template = {key: value for key, value in definition.items() if key != "matrix"}
+        if not self._matrix_valid(data, where, definition["matrix"]):
+            # The matrix cannot be expanded; the rest of the stage still can.
+            opaque = {"item": OPAQUE, "key": OPAQUE}
+            self._entry(ctx.with_values(opaque), name, template)
+            return
+        axes = [list(enumerate(values)) for values in data.values()]
         for combination in itertools.islice(itertools.product(*axes), LOOP_LIMIT):
             item = {key: value for key, (_, value) in zip(data, combination)}
             fragments = [
@@ -215,6 +225,20 @@ class DvcYamlCheck:
             ]
             values = {"item": item, "key": "-".join(fragments)}
             self._entry(ctx.with_values(values), name, template)
+
+    def _matrix_valid(self, data: Any, where: str, raw: Any) -> bool:
+        """Whether every axis is a list, reporting each one that is not."""
+        if not isinstance(data, dict):
+            if data is not UNRESOLVED:
+                self._add(f"{where}: is not a mapping", line_of(raw))
+            return False
+        valid = True
+        for axis, values in data.items():
+            if not isinstance(values, list):
+                if values is not UNRESOLVED:
+                    self._add(f"{where}.{axis}: is not a list", line_of(axis))
+                valid = False
+        return valid
 
     def _entry(self, ctx: Context, name: str, definition: Any) -> None:
         if not isinstance(definition, dict):
@@ -276,6 +300,8 @@ class DvcYamlCheck:
             self._add(f"{where}: cannot parse ${{{inner}}}", line_of(text))
             return UNRESOLVED
         value = ctx.select(expression)
+        if value is OPAQUE:
+            return UNRESOLVED  # a loop variable of a loop that does not expand
         if value is MISSING:
             if ctx.complete:
                 self._missing_key(expression, text, ctx, where)
@@ -362,6 +388,18 @@ class DvcYamlCheck:
     def _add(self, message: str, line: int | None, hint: str | None = None) -> None:
         finding = Finding(CHECK, ERROR, message, self.name, line, hint)
         self.findings.setdefault((line, message), finding)
+
+
+def _reader_problem(exc: Any) -> str:
+    """PyYAML's reason for a character it refuses, without its position lines."""
+    character = exc.character
+    if isinstance(character, str):
+        character = ord(character)
+    return f"unacceptable character #x{character:04x}: {exc.reason}"
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _interpolatable(value: Any, key: str | None) -> bool:
