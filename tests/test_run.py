@@ -60,10 +60,11 @@ def workspace(root: Path) -> dict[str, object]:
 
 def leftovers(root: Path) -> dict[str, object]:
     """What an interrupted or finished run must not leave behind."""
-    standalone = root / ".dvc" / "tmp" / "exps" / "standalone"
+    exps = root / ".dvc" / "tmp" / "exps"
     return {
-        "executor folders": sorted(p.name for p in standalone.glob("tmp*")),
-        "info files": sorted(p.name for p in standalone.glob("run/*")),
+        "executor folders": sorted(p.name for p in exps.glob("standalone/tmp*")),
+        "info files": sorted(p.name for p in exps.glob("standalone/run/*")),
+        "queue info files": sorted(p.name for p in exps.glob("run/*")),
         "stash refs": [
             ref
             for ref in git(root, "for-each-ref", "--format=%(refname)").split()
@@ -72,7 +73,12 @@ def leftovers(root: Path) -> dict[str, object]:
     }
 
 
-NOTHING_LEFT = {"executor folders": [], "info files": [], "stash refs": []}
+NOTHING_LEFT = {
+    "executor folders": [],
+    "info files": [],
+    "queue info files": [],
+    "stash refs": [],
+}
 
 
 def experiments(root: Path) -> dict[str, dict]:

@@ -26,6 +26,8 @@ import time
 import yaml
 
 params = yaml.safe_load(open("params.yaml"))["train"]
+if os.environ.get("READY_DIR"):  # tell the test this stage is running
+    open(os.path.join(os.environ["READY_DIR"], str(os.getpid())), "w").close()
 if params["optimizer"]["lr"] >= 0.7:
     time.sleep(float(os.environ.get("TRAIN_SLEEP", "0")))
 score = len(params["model"]["name"]) * params["optimizer"]["lr"]
@@ -118,3 +120,73 @@ def test_ctrl_c_stops_every_worker_and_leaves_the_workspace_as_it_was(
     assert processes_in(slow_project) == []
     assert leftovers(slow_project) == NOTHING_LEFT
     assert workspace(slow_project) == before
+
+
+def wait_for(found, what: str) -> None:
+    deadline = time.monotonic() + 60
+    while not found():
+        assert time.monotonic() < deadline, f"never saw {what}"
+        time.sleep(0.01)
+
+
+def workers_started(root: Path, ready: Path, stderr) -> None:
+    wait_for(lambda: any("dvc_hydra.worker" in p for p in processes_in(root)), "them")
+
+
+def executor_copied(root: Path, ready: Path, stderr) -> None:
+    standalone = root / ".dvc" / "tmp" / "exps" / "standalone"
+    wait_for(lambda: any(standalone.glob("tmp-dvc-hydra-*/tmp*")), "a copy")
+
+
+def stage_running(root: Path, ready: Path, stderr) -> None:
+    wait_for(lambda: any(ready.iterdir()), "a stage start")
+
+
+def first_point_done(root: Path, ready: Path, stderr) -> None:
+    line = "-"
+    while line and not line.startswith("1/"):
+        line = stderr.readline()
+
+
+MOMENTS = [
+    pytest.param(workers_started, "120", id="while-workers-import-dvc"),
+    pytest.param(executor_copied, "120", id="while-claiming"),
+    pytest.param(stage_running, "120", id="while-stages-run"),
+    pytest.param(first_point_done, "0", id="between-short-points"),
+]
+
+
+@pytest.mark.parametrize(("moment", "sleep"), MOMENTS)
+def test_ctrl_c_at_any_moment_leaves_nothing_and_names_claimed_points(
+    slow_project, tmp_path, moment, sleep
+):
+    before, ready, results = (
+        workspace(slow_project),
+        tmp_path / "ready",
+        tmp_path / "r.json",
+    )
+    ready.mkdir()
+    command = [sys.executable, "-m", "dvc_hydra", "run", "--repo", str(slow_project)]
+    command += ["-S", "train.optimizer.lr=0.8,0.9,0.95,0.96,0.97,0.98", "-j", "2"]
+    running = subprocess.Popen(
+        [*command, "--json", str(results)],
+        env={**os.environ, "TRAIN_SLEEP": sleep, "READY_DIR": str(ready)},
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    moment(slow_project, ready, running.stderr)
+    os.killpg(running.pid, signal.SIGINT)  # a terminal's Ctrl-C: the whole group
+    _, err = running.communicate(timeout=60)
+
+    assert running.returncode == 130, err
+    assert err.endswith("dvc-hydra: interrupted\n")
+    assert processes_in(slow_project) == []
+    assert leftovers(slow_project) == NOTHING_LEFT
+    assert workspace(slow_project) == before
+    # Interrupted before the grid validated, a run writes no results.
+    points = json.loads(results.read_text())["points"] if results.exists() else []
+    started = [p for p in points if "Running stage" in p["log"]]
+    assert [p["name"] for p in started if p["name"] is None] == []
+    if moment is stage_running:
+        assert "interrupted" in {p["status"] for p in started}

@@ -21,8 +21,10 @@ import os
 import shutil
 import signal
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from types import FrameType
 from typing import IO, Any
 
@@ -43,13 +45,17 @@ class Signals:
         self.pending = False
 
     def install(self) -> None:
-        for number in (signal.SIGTERM, signal.SIGINT):
+        stops = {signal.SIGTERM, signal.SIGINT}
+        for number in stops:
             signal.signal(number, self._handle)
+        # The pool starts workers with these blocked (see ``workers``).
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         if self.holding:
             self.pending = True
             return
+        stop_children()
         raise Stop
 
     @contextmanager
@@ -61,7 +67,24 @@ class Signals:
         finally:
             self.holding = outer
         if self.pending and not outer:
+            stop_children()
             raise Stop
+
+
+def stop_children() -> None:
+    """SIGTERM the rest of this worker's process group: the stage it runs.
+
+    The pool signals only the worker, so that DVC's own children (Git, the
+    copy of the repository) finish the step that ``hold()`` protects; the
+    stage, which nothing protects, must not outlive the worker.
+    """
+    if os.getpgrp() != os.getpid():  # not started by the pool: no group of ours
+        return
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        os.killpg(0, signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class Channel:
@@ -95,8 +118,21 @@ def output_to(path: str) -> Iterator[None]:
             os.close(fd)
 
 
-def claim(repo: Any, job: dict[str, Any]) -> tuple[Any, Any]:
-    """Stash the point and take its entry, both under DVC's repository lock."""
+@dataclass
+class Claim:
+    """What one job has created so far, and so must remove whatever happens."""
+
+    leftovers: list[str] = field(default_factory=list)
+    entry: Any = None
+    executor: Any = None
+
+
+def claim(repo: Any, job: dict[str, Any], taken: Claim, out: Channel) -> None:
+    """Stash the point and take its entry, both under DVC's repository lock.
+
+    Every path is announced to the pool before DVC creates it, so the pool
+    can remove it even if this process is killed half-way.
+    """
     # Limitation: this and ``reproduce`` call DVC's experiment internals (the
     # steps of ``dvc exp run --temp``), matched to DVC 3.x (tested on 3.67.1).
     from dvc.repo import lock_repo
@@ -104,19 +140,40 @@ def claim(repo: Any, job: dict[str, Any]) -> tuple[Any, Any]:
 
     experiments = repo.experiments
     queue = experiments.tempdir_queue
+    os.makedirs(queue._standalone_tmp_dir, exist_ok=True)
+    # The executor's copy goes in a folder of our own, known before it exists.
+    wdir = tempfile.mkdtemp(prefix="tmp-dvc-hydra-", dir=queue._standalone_tmp_dir)
+    taken.leftovers.append(wdir)
+    out.send("claiming", index=job["index"], leftovers=taken.leftovers)
     with lock_repo(repo):
         # ``pull`` lets DVC fetch a run-cache hit's outputs from the remote.
-        entry = experiments.new(
+        taken.entry = experiments.new(
             queue,
             params=job["overrides"],
             name=job["name"],
             targets=None,
             pull=job.get("pull", False),
         )
-        executor = queue.init_executor(
-            experiments, entry, TempDirExecutor, wdir=queue._standalone_tmp_dir
+        taken.leftovers.extend(info_folders(repo, taken.entry.stash_rev))
+        out.send(
+            "claimed",
+            index=job["index"],
+            name=taken.entry.name,
+            leftovers=taken.leftovers,
         )
-    return entry, executor
+        taken.executor = queue.init_executor(
+            experiments, taken.entry, TempDirExecutor, wdir=wdir
+        )
+
+
+def info_folders(repo: Any, stash_rev: str) -> list[str]:
+    """The folders of a point's info files: DVC writes one where its queue
+    keeps them and ``reproduce`` another where temporary runs keep them."""
+    experiments = repo.experiments
+    return [
+        os.path.dirname(queue.get_infofile_path(stash_rev))
+        for queue in (experiments.celery_queue, experiments.tempdir_queue)
+    ]
 
 
 def reproduce(repo: Any, entry: Any, executor: Any, signals: Signals) -> str:
@@ -140,13 +197,17 @@ def reproduce(repo: Any, entry: Any, executor: Any, signals: Signals) -> str:
     return str(result.ref_info)
 
 
-def cleanup(repo: Any, entry: Any, executor: Any) -> None:
-    """Remove the executor's folder and its info file, as if nothing had run."""
-    infofile = repo.experiments.tempdir_queue.get_infofile_path(entry.stash_rev)
+def cleanup(repo: Any, taken: Claim) -> None:
+    """Remove the executor's folder and the info files, as if nothing had run."""
     try:
-        executor.cleanup(infofile)
+        if taken.executor is not None:
+            infofile = repo.experiments.tempdir_queue.get_infofile_path(
+                taken.entry.stash_rev
+            )
+            taken.executor.cleanup(infofile)
     finally:
-        shutil.rmtree(os.path.dirname(infofile), ignore_errors=True)
+        for path in taken.leftovers:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def values_at(repo: Any, rev: str, metrics: bool) -> dict[str, Any]:
@@ -163,23 +224,20 @@ def values_at(repo: Any, rev: str, metrics: bool) -> dict[str, Any]:
 def run_job(repo: Any, job: dict[str, Any], signals: Signals, out: Channel) -> None:
     """Run one point as a temporary experiment and report how it went."""
     index = job["index"]
-    entry = executor = None
+    taken = Claim()
     try:
         with signals.hold():
-            entry, executor = claim(repo, job)
-        infofile = repo.experiments.tempdir_queue.get_infofile_path(entry.stash_rev)
-        leftovers = [executor.root_dir, os.path.dirname(infofile)]
-        out.send("claimed", index=index, name=entry.name, leftovers=leftovers)
-        ref = reproduce(repo, entry, executor, signals)
+            claim(repo, job, taken, out)
+        ref = reproduce(repo, taken.entry, taken.executor, signals)
     except Exception as exc:
         print(f"dvc-hydra: this point failed: {exc}", file=sys.stderr)
+        entry = taken.entry
         params = values_at(repo, entry.stash_rev, False) if entry else {}
         out.send("done", index=index, status="failed", params=params)
         return
     finally:
-        if entry is not None:
-            with signals.hold():
-                cleanup(repo, entry, executor)
+        with signals.hold():
+            cleanup(repo, taken)
     rev = repo.scm.get_ref(ref)
     params, metrics = values_at(repo, rev, False), values_at(repo, rev, True)
     out.send(

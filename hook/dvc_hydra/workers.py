@@ -2,9 +2,9 @@
 
 Each worker (``dvc_hydra.worker``) runs in its own session, so a Ctrl-C in
 the terminal reaches only this process, which then stops every worker
-itself: SIGTERM to the worker's process group (the stage it runs included),
-a grace period for DVC to remove its temporary folder, then SIGKILL and our
-own clean-up.
+itself: SIGTERM to the worker (which stops its stage), a grace period for
+DVC to remove its temporary folder, then SIGKILL to the worker's whole
+process group and our own clean-up of the paths it announced.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,12 +62,31 @@ class Worker:
         self.leftovers = []
 
     def stop(self, status: str) -> None:
-        """Ask the worker's whole process group to stop; kill it after a grace."""
+        """Ask the worker to stop (it stops its stage); kill it after a grace.
+
+        Only the worker hears SIGTERM: DVC's children in a step the worker
+        holds off signals for (Git, the copy) must be left to finish it.
+        """
         if self.stopping is not None or self.process.poll() is not None:
             return
         self.stopping = status
         self.kill_at = time.monotonic() + GRACE_SECONDS
-        _signal_group(self.process, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            self.process.send_signal(signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Block SIGINT and SIGTERM; they arrive when the block ends.
+
+    The worker inherits the block and lifts it itself (``worker.main``).
+    """
+    stops = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _signal_group(process: subprocess.Popen[bytes], number: int) -> None:
@@ -116,6 +135,12 @@ class Pool:
         return [worker for worker in self.workers if worker.point is not None]
 
     def _start(self) -> None:
+        # A Ctrl-C between starting the process and recording it would leave
+        # a worker nobody stops: it waits until the worker is known.
+        with _interrupts_held():
+            self._start_worker()
+
+    def _start_worker(self) -> None:
         self.started += 1
         log = self.tmp / f"worker-{self.started}.log"
         with open(log, "wb") as stderr:
@@ -173,6 +198,8 @@ class Pool:
         kind = event["event"]
         if kind == "ready":
             worker.ready = True
+        elif kind == "claiming":
+            worker.leftovers = event["leftovers"]
         elif kind == "claimed":
             worker.name, worker.leftovers = event["name"], event["leftovers"]
         elif kind == "done" and worker.point is not None:
@@ -186,7 +213,7 @@ class Pool:
             index=point.index,
             name=worker.name,
             overrides=point.overrides,
-            status=event.get("status", worker.stopping or "failed"),
+            status=_status(event, worker.stopping),
             ref=event.get("ref"),
             rev=event.get("rev"),
             params=event.get("params", {}),
@@ -201,6 +228,9 @@ class Pool:
         """The worker closed its channel: it stopped, crashed or finished."""
         assert worker.process.stdout is not None
         self.selector.unregister(worker.process.stdout)
+        # Whatever the worker left running (a stage ignoring SIGTERM) goes too;
+        # the group's id cannot be reused while any member is alive.
+        _signal_group(worker.process, signal.SIGKILL)
         worker.process.wait()
         worker.process.stdout.close()
         if worker.process.stdin is not None:
@@ -225,6 +255,7 @@ class Pool:
                 _signal_group(worker.process, signal.SIGKILL)
             elif (
                 worker.point is not None
+                and worker.stopping is None
                 and self.timeout is not None
                 and now >= worker.started + self.timeout
             ):
@@ -254,13 +285,21 @@ class Pool:
             self.selector.close()
 
 
+def _status(event: dict[str, Any], stopping: str | None) -> str:
+    """``ok`` as the worker says; else why we stopped it, else ``failed``."""
+    said = event.get("status")
+    if said == "ok" or stopping is None:
+        return str(said or "failed")
+    return stopping
+
+
 def _crash_log(worker: Worker, log: Path) -> str:
     """The point's log, then what the worker said as it died."""
     return f"{log_tail(log)}\n{log_tail(worker.log)}".strip()
 
 
 def _remove_leftovers(worker: Worker) -> None:
-    """A killed worker cannot clean up: remove its executor's folders ourselves."""
+    """A killed worker cannot clean up: remove the folders it announced."""
     # Limitation: a worker killed after the grace period while it was still
     # stashing its point (which holds off SIGTERM) may leave that stash entry.
     for path in worker.leftovers:
