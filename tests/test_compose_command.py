@@ -20,10 +20,7 @@ VERSIONS = (
     f"composed with hydra-core {hydra.__version__}, omegaconf {omegaconf.__version__}"
 )
 SGD = "conf/train/optimizer/sgd.yaml"
-SKIP = (
-    "  To commit anyway, skip this hook: SKIP=dvc-hydra-compose git commit "
-    "(SKIP=dvc-hydra-compose-system for the system hook)\n"
-)
+ADD = "  review it, then `git add params.yaml` and commit again\n"
 
 
 def edit(project: Path, name: str, old: str, new: str) -> None:
@@ -71,33 +68,11 @@ def test_stale_file_is_rewritten_and_exits_1(seed_project, monkeypatch, capsys):
     assert capsys.readouterr() == (
         "",
         f"params.yaml: rewrote from conf/ ({VERSIONS})\n"
-        "  train.optimizer.lr: 0.001 -> 0.01\n"
-        "  if these values were edited in params.yaml by hand or by `dvc exp "
-        "apply`, set them in conf/ instead: the next `dvc exp run` recomposes "
-        "params.yaml and drops them.\n" + SKIP,
+        "  it was stale because conf/ changed:\n"
+        "  train.optimizer.lr: 0.001 -> 0.01\n" + ADD,
     )
     assert (seed_project / "params.yaml").read_text() == composed(seed_project, "0.01")
     assert main(["compose"]) == 0
-
-
-def test_hand_edited_file_names_the_keys_and_where_they_belong(
-    seed_project, monkeypatch, capsys
-):
-    edit(seed_project, "params.yaml", "lr: 0.001", "lr: 0.02")
-    edit(seed_project, "params.yaml", "    momentum: 0.9\n", "")
-    monkeypatch.chdir(seed_project)
-
-    assert main(["compose"]) == 1
-
-    assert capsys.readouterr().err == (
-        f"params.yaml: rewrote from conf/ ({VERSIONS})\n"
-        "  train.optimizer.lr: 0.02 -> 0.001\n"
-        "  train.optimizer.momentum: (absent) -> 0.9\n"
-        "  if these values were edited in params.yaml by hand or by `dvc exp "
-        "apply`, set them in conf/ instead: the next `dvc exp run` recomposes "
-        "params.yaml and drops them.\n" + SKIP
-    )
-    assert (seed_project / "params.yaml").read_text() == composed(seed_project)
 
 
 def test_formatting_only_difference(seed_project, monkeypatch, capsys):
@@ -108,14 +83,16 @@ def test_formatting_only_difference(seed_project, monkeypatch, capsys):
         "ResNet50_Weights.IMAGENET1K_V2}\n"
         "  optimizer: {name: SGD, lr: 0.001, momentum: 0.9}\n"
     )
+    git(seed_project, "commit", "-qam", "params.yaml in flow style")
     monkeypatch.chdir(seed_project)
 
     assert main(["compose"]) == 1
 
     assert capsys.readouterr().err == (
         f"params.yaml: rewrote from conf/ ({VERSIONS})\n"
-        "  same values, different formatting\n"
+        "  same values, different formatting\n" + ADD
     )
+    assert (seed_project / "params.yaml").read_text() == composed(seed_project)
 
 
 def test_missing_file_is_created_and_exits_1(seed_project, monkeypatch, capsys):
@@ -126,23 +103,23 @@ def test_missing_file_is_created_and_exits_1(seed_project, monkeypatch, capsys):
 
     assert capsys.readouterr() == (
         "",
-        f"params.yaml: created from conf/ ({VERSIONS})\n",
+        f"params.yaml: created from conf/ ({VERSIONS})\n" + ADD,
     )
     assert (seed_project / "params.yaml").read_text() == composed(seed_project)
 
 
-def test_file_that_is_not_utf8_is_rewritten(seed_project, monkeypatch, capsys):
+def test_committed_file_that_is_not_utf8_is_rewritten(
+    seed_project, monkeypatch, capsys
+):
     (seed_project / "params.yaml").write_bytes(b"train: \xff\xfe\n")
+    git(seed_project, "commit", "-qam", "broken params.yaml")
     monkeypatch.chdir(seed_project)
 
     assert main(["compose"]) == 1
 
     assert capsys.readouterr().err == (
         f"params.yaml: rewrote from conf/ ({VERSIONS})\n"
-        "  the committed file is not valid YAML\n"
-        "  if these values were edited in params.yaml by hand or by `dvc exp "
-        "apply`, set them in conf/ instead: the next `dvc exp run` recomposes "
-        "params.yaml and drops them.\n" + SKIP
+        "  the committed file is not valid YAML\n" + ADD
     )
     assert (seed_project / "params.yaml").read_text() == composed(seed_project)
 
@@ -202,6 +179,8 @@ def test_check_json_is_one_document(seed_project, monkeypatch, capsys):
         "repo": str(seed_project),
         "params": str(seed_project / "params.yaml"),
         "status": "stale",
+        "edited": False,
+        "written": False,
         "changes": [
             {"key": "train.optimizer.momentum", "committed": 0.9, "composed": 0.95},
             {"key": "train.optimizer.nesterov", "composed": True},
@@ -243,7 +222,7 @@ def test_config_module_is_named_as_the_source(seed_project, monkeypatch, capsys)
     assert main(["compose"]) == 1
 
     assert capsys.readouterr().err == (
-        f"params.yaml: created from module proj_conf ({VERSIONS})\n"
+        f"params.yaml: created from module proj_conf ({VERSIONS})\n" + ADD
     )
     assert (seed_project / "params.yaml").read_text() == composed(seed_project)
 
@@ -295,6 +274,8 @@ def test_monorepo_projects_are_each_composed(tmp_path, monkeypatch, capfd):
     for project in (current, stale):
         # One Git repository holds both projects.
         shutil.rmtree(project / ".git")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "two projects")
     edit(stale, SGD, "lr: 0.001", "lr: 0.01")
     git(tmp_path, "add", "-A")
     monkeypatch.chdir(tmp_path)
@@ -304,10 +285,9 @@ def test_monorepo_projects_are_each_composed(tmp_path, monkeypatch, capfd):
     assert capfd.readouterr() == (
         "",
         f"stale/params.yaml: rewrote from conf/ ({VERSIONS})\n"
+        "  it was stale because conf/ changed:\n"
         "  train.optimizer.lr: 0.001 -> 0.01\n"
-        "  if these values were edited in stale/params.yaml by hand or by `dvc "
-        "exp apply`, set them in conf/ instead: the next `dvc exp run` "
-        "recomposes stale/params.yaml and drops them.\n" + SKIP,
+        "  review it, then `git add stale/params.yaml` and commit again\n",
     )
     assert (stale / "params.yaml").read_text() == composed(stale, "0.01")
 
@@ -402,15 +382,17 @@ def test_stale_dvc_lock_asks_for_a_rerun(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(project)
 
     (project / "params.yaml").write_text(composed(project).replace("  ", "    "))
+    git(project, "commit", "-qam", "params.yaml indented by four")
     assert main(["compose"]) == 1
     assert capsys.readouterr().err == (
         f"params.yaml: rewrote from conf/ ({VERSIONS})\n"
-        "  same values, different formatting\n"
+        "  same values, different formatting\n" + ADD
     )
 
+    git(project, "commit", "-qam", "params.yaml as DVC writes it")
     edit(project, SGD, "lr: 0.001", "lr: 0.01")
     assert main(["compose"]) == 1
     assert capsys.readouterr().err.endswith(
-        SKIP + "  dvc.lock records other params for stage(s) train: the pipeline "
+        ADD + "  dvc.lock records other params for stage(s) train: the pipeline "
         "needs `dvc repro` or `dvc exp run`\n"
     )

@@ -104,4 +104,7 @@ def test_newlines_follow_the_platform(seed_project, monkeypatch, capsys):
     assert written.count(b"\r\n") == written.count(b"\n") == 12
 
     assert main(["compose"]) == 0
-    assert capsys.readouterr().err.endswith("  same values, different formatting\n")
+    assert capsys.readouterr().err.endswith(
+        "  same values, different formatting\n"
+        "  review it, then `git add params.yaml` and commit again\n"
+    )

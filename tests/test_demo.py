@@ -20,7 +20,11 @@ def test_demo_walks_the_story_and_leaves_a_clean_project(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "train.optimizer.lr: 0.001 -> 0.01" in out
-    assert 'train.model.name: "ResNeXt" -> "ResNet"' in out
+    assert (
+        '  train.model.name: "ResNeXt" -> "ResNet" '
+        "(from conf/train/model/resnet.yaml:1)\n"
+    ) in out
+    assert "  its edits since the last commit are discarded (--force):\n" in out
     assert "dvc.yaml:5: error: stages.setup-dataset.cmd: cannot resolve" in out
     assert out.count(" ok\n") == 8
     assert git(project, "status", "--porcelain") == ""

@@ -90,7 +90,11 @@ def test_try_repo_fails_a_stale_commit_then_passes(
     assert stale.returncode == 1, stale.stdout + stale.stderr
     assert "- files were modified by this hook" in stale.stdout
     assert "params.yaml: rewrote from conf/ (composed with hydra-core" in stale.stdout
-    assert "  train.optimizer.lr: 0.001 -> 0.01\n" in stale.stdout
+    assert (
+        "  it was stale because conf/ changed:\n"
+        "  train.optimizer.lr: 0.001 -> 0.01\n"
+        "  review it, then `git add params.yaml` and commit again\n"
+    ) in stale.stdout
     assert (project / "params.yaml").read_text() == expected
 
     git(project, "add", "params.yaml")
@@ -100,18 +104,23 @@ def test_try_repo_fails_a_stale_commit_then_passes(
     assert "Passed" in fixed.stdout
 
 
-def test_installed_hook_refuses_then_accepts_the_commit(
-    tmp_path, hook_repo, pre_commit_home
-):
+def install_hook(project: Path, hook_repo: tuple[Path, str], home: Path) -> None:
+    """Stage a config naming the hook at ``hook_repo`` and install pre-commit."""
     repo, rev = hook_repo
-    project = stale_project(tmp_path / "project")
     (project / ".pre-commit-config.yaml").write_text(
         f"repos:\n  - repo: {repo}\n    rev: {rev}\n"
         "    hooks:\n      - id: dvc-hydra-compose\n"
     )
     git(project, "add", ".pre-commit-config.yaml")
-    installed = pre_commit(project, pre_commit_home, "install")
+    installed = pre_commit(project, home, "install")
     assert installed.returncode == 0, installed.stderr
+
+
+def test_installed_hook_refuses_then_accepts_the_commit(
+    tmp_path, hook_repo, pre_commit_home
+):
+    project = stale_project(tmp_path / "project")
+    install_hook(project, hook_repo, pre_commit_home)
     expected = composed_params(project)
     env = {**os.environ, "PRE_COMMIT_HOME": str(pre_commit_home)}
     commit = ["git", "commit", "-q", "-m", "Raise the SGD learning rate"]
@@ -131,4 +140,45 @@ def test_installed_hook_refuses_then_accepts_the_commit(
 
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     assert git(project, "rev-list", "--count", "HEAD").strip() == "2"
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_hand_edit_is_refused_untouched_and_committed_with_skip(
+    tmp_path, hook_repo, pre_commit_home
+):
+    project = make_project(tmp_path / "project")
+    install_hook(project, hook_repo, pre_commit_home)
+    params = project / "params.yaml"
+    params.write_text(params.read_text().replace("lr: 0.001", "lr: 0.02"))
+    edited = params.read_bytes()
+    env = {**os.environ, "PRE_COMMIT_HOME": str(pre_commit_home)}
+    commit = ["git", "commit", "-q", "-am", "Try a higher learning rate"]
+
+    refused = subprocess.run(
+        commit, cwd=project, env=env, capture_output=True, text=True
+    )
+
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert (
+        "params.yaml: edited since the last commit, so not rewritten from conf/ "
+        "(composed with hydra-core"
+    ) in refused.stderr
+    assert (
+        "  train.optimizer.lr: 0.02 -> 0.001 (from conf/train/optimizer/sgd.yaml:2)\n"
+    ) in refused.stderr
+    assert "- files were modified by this hook" not in refused.stderr
+    assert params.read_bytes() == edited
+    assert git(project, "rev-list", "--count", "HEAD").strip() == "1"
+
+    skipped = subprocess.run(
+        commit,
+        cwd=project,
+        env={**env, "SKIP": "dvc-hydra-compose"},
+        capture_output=True,
+        text=True,
+    )
+
+    assert skipped.returncode == 0, skipped.stdout + skipped.stderr
+    assert git(project, "rev-list", "--count", "HEAD").strip() == "2"
+    assert git(project, "show", "HEAD:params.yaml").encode() == edited
     assert git(project, "status", "--porcelain") == ""

@@ -137,6 +137,8 @@ def hand_edit_is_refused(story: Story) -> None:
     params = story.project / "params.yaml"
     story.write("params.yaml", params.read_text().replace("ResNet", "ResNeXt", 1))
     story.run("git", "commit", "-am", "Try another model", expect=1)
+    story.say("The hook refused the commit and kept the edit; discard it instead")
+    dvc_hydra(story, "compose", "--force", expect=1)
     story.run("git", "status", "--short")
 
 
