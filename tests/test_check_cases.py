@@ -48,9 +48,7 @@ def composing_variants():
     variants = []
     for (case, config_name), (record, overrides) in sorted(chosen.items()):
         name = record.name.removeprefix("compose").removesuffix(".result.json")
-        variants.append(
-            pytest.param(case, config_name, overrides, id=f"{case}{name}")
-        )
+        variants.append(pytest.param(case, config_name, overrides, id=f"{case}{name}"))
     return variants
 
 
@@ -142,3 +140,18 @@ def test_real_trees_broken(
 
     assert capsys.readouterr().out == expected
     assert code == 1
+
+
+@pytest.mark.parametrize(
+    "case", ["hydra-ex-specializing-config", "hydra-ex-multi-select"]
+)
+def test_tree_without_pipeline_needs_no_params_file(
+    tmp_path, monkeypatch, capsys, case
+):
+    project = make_case_project(tmp_path, case, "config")
+    git(project, "add", "-A")
+    monkeypatch.chdir(project)
+
+    code = main(["check"])
+
+    assert (code, capsys.readouterr().out) == (0, "")

@@ -203,3 +203,16 @@ def test_system_hook_blocks_a_hand_edit(seed_project):
     assert clean.returncode == 0, clean.stdout
     assert edited.returncode == 1
     assert f"params.yaml:11: error: {LR_MESSAGE}\n" in edited.stdout
+
+
+def test_text_format_keeps_each_finding_on_one_line():
+    from dvc_hydra.checks.findings import Finding
+    from dvc_hydra.checks.reporters import render_text
+
+    finding = Finding(
+        "groups", "error", "first\n  second line\n", "conf/a.yaml", 3, "do\nthis"
+    )
+
+    assert render_text([finding]) == (
+        "conf/a.yaml:3: error: first second line\n  hint: do this\n"
+    )

@@ -46,6 +46,14 @@ RESOLVER_HINT = (
     "into the config, or pass it with -S\n"
 )
 
+REWRITE_HINT = "  hint: rewrite params.yaml with `dvc-hydra compose`\n"
+FORMATTING = (
+    "warning: holds the composed values, formatted differently (key order, "
+    "quoting or layout); `dvc-hydra compose` would rewrite it\n"
+    "  hint: rewrite params.yaml with `dvc-hydra compose`, or the compose hook "
+    "fails the commit\n"
+)
+
 CASES = [
     pytest.param(
         [("conf/train/model/alexnet.yaml", None, "name: AlexNet\n size: 1\n")],
@@ -125,7 +133,7 @@ CASES = [
     ),
     pytest.param(
         [("params.yaml", "lr: 0.001", "lr: 1.0e-3")],
-        "",
+        "params.yaml:11: " + FORMATTING,
         id="same-values-other-spelling",
     ),
     pytest.param(
@@ -213,6 +221,34 @@ CASES = [
         [("conf/train/baseline.yaml", None, "epochs: [\n")],
         "",
         id="unselected-group-outside-the-defaults-tree",
+    ),
+    pytest.param(
+        [("params.yaml", None, "- 1\n- 2\n")],
+        "params.yaml:1: error: is a list, not a mapping, but conf/ composes a "
+        "mapping\n" + REWRITE_HINT,
+        id="params-a-list",
+    ),
+    pytest.param(
+        [("params.yaml", None, "3\n")],
+        "params.yaml:1: error: is the value 3, not a mapping, but conf/ composes "
+        "a mapping\n" + REWRITE_HINT,
+        id="params-a-scalar",
+    ),
+    pytest.param(
+        [("params.yaml", "    name: ResNet\n", "    name: 'ResNet'\n")],
+        "params.yaml:6: " + FORMATTING,
+        id="params-quoted-differently",
+    ),
+    pytest.param(
+        [
+            (
+                "params.yaml",
+                "    lr: 0.001\n    momentum: 0.9\n",
+                "    momentum: 0.9\n    lr: 0.001\n",
+            )
+        ],
+        "params.yaml:11: " + FORMATTING,
+        id="params-keys-reordered",
     ),
 ]
 
@@ -307,3 +343,42 @@ def test_custom_resolvers_are_named_and_unstable_ones_caught(seed_project):
     )
     assert result.stderr == "dvc-hydra check: 0 errors, 2 warnings\n"
     assert result.returncode == 1
+
+
+def test_missing_params_file_is_an_error_only_with_a_pipeline(
+    seed_project, monkeypatch, capsys
+):
+    (seed_project / "params.yaml").unlink()
+    monkeypatch.chdir(seed_project)
+
+    with_pipeline = main(["check"])
+    with_pipeline_out = capsys.readouterr().out
+    (seed_project / "dvc.yaml").unlink()
+    without_pipeline = main(["check"])
+
+    assert (with_pipeline, with_pipeline_out) == (
+        1,
+        "params.yaml: error: does not exist, but DVC reads params from it\n"
+        "  hint: write it with `dvc-hydra compose`\n",
+    )
+    assert (without_pipeline, capsys.readouterr().out) == (0, "")
+
+
+@pytest.mark.parametrize(
+    "edits",
+    [
+        pytest.param([("params.yaml", "lr: 0.001", "lr: 1.0e-3")], id="spelling"),
+        pytest.param([("params.yaml", "name: SGD", "name: 'SGD'")], id="quoting"),
+    ],
+)
+def test_check_and_compose_agree_on_formatting(
+    seed_project, monkeypatch, capsys, edits
+):
+    edit(seed_project, edits)
+    monkeypatch.chdir(seed_project)
+
+    compose_code = main(["compose", "--check"])
+    strict_code = main(["check", "--strict"])
+
+    assert (compose_code, strict_code) == (1, 1)
+    assert FORMATTING in capsys.readouterr().out

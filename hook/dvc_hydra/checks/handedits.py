@@ -7,13 +7,15 @@ another option of a group composes, the finding says which option to select.
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
 from dvc_hydra import paramsfile
 from dvc_hydra.checks import yamllines
 from dvc_hydra.checks.composition import Composition
-from dvc_hydra.checks.findings import ERROR, Finding, display
+from dvc_hydra.checks.dvcyaml import dvc_yaml_files
+from dvc_hydra.checks.findings import ERROR, WARNING, Finding, display
 from dvc_hydra.checks.groups import GroupResults
 from dvc_hydra.checks.provenance import Origin, origin_of
 
@@ -27,14 +29,20 @@ def check(
     name = display(path)
     committed = paramsfile.read_bytes(path)
     if committed is None:
-        return [_missing(name)]
+        # Without a dvc.yaml nothing reads params.yaml: DVC has no stage.
+        return [_missing(name)] if dvc_yaml_files(comp.settings.root) else []
     if committed == paramsfile.encode(comp.text):
         return []
+    text = paramsfile.decode(committed) or ""
     changes = paramsfile.key_changes(committed, comp.text)
     if changes is None:
-        return [_unreadable(name, paramsfile.decode(committed) or "")]
+        return [_unreadable(name, text)]
+    data = yamllines.load(text)
+    if data is not None and not isinstance(data, dict):
+        return [_not_mapping(comp, name, data)]
+    if not changes:
+        return [_formatting(name, text, comp.text)]
 
-    data = yamllines.load(paramsfile.decode(committed) or "")
     lines = yamllines.key_lines(data)
     findings, covered = _other_options(comp, results, data, name, lines)
     for change in changes:
@@ -133,6 +141,36 @@ def _missing(name: str | None) -> Finding:
         "does not exist, but DVC reads params from it",
         name,
         hint="write it with `dvc-hydra compose`",
+    )
+
+
+def _not_mapping(comp: Composition, name: str | None, data: Any) -> Finding:
+    kind = "a list" if isinstance(data, list) else f"the value {_show(data)}"
+    source = f"{comp.settings.config_dir or comp.settings.config_module}/"
+    return Finding(
+        CHECK,
+        ERROR,
+        f"is {kind}, not a mapping, but {source} composes a mapping",
+        name,
+        1,
+        hint=f"rewrite {name} with `dvc-hydra compose`",
+    )
+
+
+def _formatting(name: str | None, committed: str, composed: str) -> Finding:
+    """Same values, other bytes: ``dvc-hydra compose`` (and its hook) rewrites
+    the file, so the check says so too."""
+    pairs = itertools.zip_longest(committed.splitlines(), composed.splitlines())
+    line = next((n for n, (a, b) in enumerate(pairs, 1) if a != b), 1)
+    return Finding(
+        CHECK,
+        WARNING,
+        "holds the composed values, formatted differently (key order, quoting "
+        "or layout); `dvc-hydra compose` would rewrite it",
+        name,
+        line,
+        hint=f"rewrite {name} with `dvc-hydra compose`, or the compose hook "
+        "fails the commit",
     )
 
 

@@ -14,10 +14,16 @@ GITHUB_LIMIT = 10
 def render_text(findings: list[Finding]) -> str:
     lines = []
     for finding in findings:
-        lines.append(f"{finding.location()}{finding.level}: {finding.message}")
+        message = _one_line(finding.message)
+        lines.append(f"{finding.location()}{finding.level}: {message}")
         if finding.hint:
-            lines.append(f"  hint: {finding.hint}")
+            lines.append(f"  hint: {_one_line(finding.hint)}")
     return "".join(line + "\n" for line in lines)
+
+
+def _one_line(text: str) -> str:
+    """``text`` on one line: a finding is one line, whatever a library said."""
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
 def render_github(findings: list[Finding]) -> str:
