@@ -283,6 +283,11 @@ CASES = [
         id="stages-not-a-mapping",
     ),
     pytest.param(
+        [("dvc.yaml", None, "stages:\n")],
+        "dvc.yaml:1: error: stages: is not a mapping, which DVC requires\n",
+        id="stages-empty",
+    ),
+    pytest.param(
         [("dvc.yaml", None, "stages:\n  a: 1\n  b:\n    - cmd: echo\n")],
         "dvc.yaml:2: error: stages.a: is not a mapping, which DVC requires\n"
         "dvc.yaml:4: error: stages.b: is not a mapping, which DVC requires\n",

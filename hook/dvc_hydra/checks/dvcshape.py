@@ -63,7 +63,7 @@ def _not_mappings(root: Any) -> Iterator[tuple[str, int]]:
         yield "is not a mapping, which DVC requires", _line(root)
         return
     stages = _value_of(root, "stages")
-    if stages is None or _is_null(stages):
+    if stages is None:
         return
     if not isinstance(stages, yaml.MappingNode):
         yield "stages: is not a mapping, which DVC requires", _line(stages)
@@ -79,10 +79,6 @@ def _value_of(mapping: Any, name: str) -> Any:
         if getattr(key, "value", None) == name:
             return value
     return None
-
-
-def _is_null(node: Any) -> bool:
-    return bool(node.tag == "tag:yaml.org,2002:null")
 
 
 def _line(node: Any) -> int:
