@@ -187,28 +187,115 @@ def test_sort_column_resolves_as_dvc_exp_show_does(sort_by):
     )
 
 
-def test_merge_keeps_one_result_per_point_in_grid_order():
+def test_merge_keeps_one_result_per_point_in_grid_order(tmp_path):
     retried = point(2, metrics={"metrics.json": {"score": 0.1}})
-    shard_b = Results([GRID[2]], BASELINE, "2/2")
-    merged = results.merge(
-        [shard_b, Results(GRID[:2], BASELINE, "1/2"), Results([retried], BASELINE)]
-    )
+    retried.overrides = GRID[2].overrides
+    shard_b = (tmp_path / "b.json", Results([GRID[2]], BASELINE, "2/2"))
+    shard_a = (tmp_path / "a.json", Results(GRID[:2], BASELINE, "1/2"))
+    again = (tmp_path / "again.json", Results([retried], BASELINE))
+    merged = results.merge([shard_b, shard_a, again])
     assert merged == Results([GRID[0], GRID[1], retried], BASELINE)
-    assert results.merge([Results([retried], BASELINE), shard_b]).points == [retried]
+    assert results.merge([again, shard_b]).points == [retried]
 
 
-def test_merge_of_different_baselines_has_none():
-    merged = results.merge([Results(GRID[:1], BASELINE), Results(GRID[1:2], "c" * 40)])
-    assert merged.baseline is None
+GRID_ID = results.grid_identity([p.overrides for p in GRID])
 
 
-def write_shards(tmp_path):
+def write_shards(tmp_path, shards=(1, 2), grid=GRID_ID, baseline=BASELINE):
     paths = []
     for shard, points in ((1, GRID[:2]), (2, GRID[2:])):
+        if shard not in shards:
+            continue
         path = tmp_path / "artifacts" / f"shard-{shard}" / f"results-{shard}.json"
-        results.write(Results(points, BASELINE, f"{shard}/2"), path)
+        results.write(Results(points, baseline, f"{shard}/2", grid), path)
         paths.append(path)
     return paths
+
+
+def write_results(path, points, **fields):
+    document = {"version": 1, "baseline": BASELINE, "shard": None, **fields}
+    path.write_text(json.dumps({**document, "points": points}))
+    return path
+
+
+OTHER_GRID = results.grid_identity([{"params.yaml": ["x=1"]}] * 3)
+
+
+@pytest.mark.parametrize(
+    ("second", "difference"),
+    [
+        pytest.param(
+            {"baseline": "c" * 40},
+            f"baselines {BASELINE!r} and {'c' * 40!r}",
+            id="baseline",
+        ),
+        pytest.param({"grid": OTHER_GRID}, "grids (overrides differ)", id="grid"),
+        pytest.param(
+            {"grid": results.grid_identity([{}] * 4)},
+            "grids (3 and 4 points differ)",
+            id="grid-size",
+        ),
+    ],
+)
+def test_report_refuses_results_of_different_runs(tmp_path, capsys, second, difference):
+    first = write_results(tmp_path / "a.json", [asdict(GRID[0])], grid=GRID_ID)
+    fields = {"grid": GRID_ID, **second}
+    other = write_results(tmp_path / "b.json", [asdict(GRID[1])], **fields)
+    assert main(["report", str(first), str(other)]) == 2
+    assert capsys.readouterr().err == (
+        f"dvc-hydra: {other}: not results of the same run as {first}: "
+        f"different {difference}\n"
+        "  hint: report the shards of one `dvc-hydra run` grid at a time\n"
+    )
+
+
+def test_report_refuses_a_point_whose_overrides_differ(tmp_path, capsys):
+    # Matched by index alone, this success would hide GRID[2]'s failure.
+    impostor = asdict(point(2, optimizer="Adam"))
+    first = write_results(tmp_path / "a.json", [asdict(GRID[2])])
+    other = write_results(tmp_path / "b.json", [impostor])
+    assert main(["report", str(first), str(other)]) == 2
+    assert capsys.readouterr().err.startswith(
+        f"dvc-hydra: {other}: not results of the same run as {first}: "
+        "different overrides for point 3: "
+    )
+
+
+def test_report_names_a_missing_shard_and_fails(tmp_path, capsys):
+    only_first = write_shards(tmp_path, shards=(1,))
+    assert main(["report", *map(str, only_first)]) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith(
+        "## dvc-hydra: 2 experiments, 2 succeeded, 0 failed\n\n"
+        "**Missing:** no results were given for shard 2/2; "
+        "those points are not counted here.\n\n"
+    )
+    assert err == (
+        "dvc-hydra: 2 of 2 points succeeded\n"
+        "dvc-hydra: no results given for shard 2/2: "
+        "did a shard fail before it uploaded them?\n"
+    )
+
+
+def test_report_names_missing_points_of_a_known_grid(tmp_path, capsys):
+    path = write_results(tmp_path / "a.json", [asdict(GRID[0])], grid=GRID_ID)
+    assert main(["report", str(path)]) == 1
+    assert "no results were given for point #2, point #3;" in capsys.readouterr().out
+
+
+def test_sort_by_a_column_without_numbers_says_so(tmp_path, capsys):
+    paths = write_shards(tmp_path)
+    assert main(["report", *map(str, paths), "--sort-by", "opt.name"]) == 1
+    out, err = capsys.readouterr()
+    assert "**best**" not in out
+    assert (
+        "\n\nNo best point: no successful point has a number in "
+        "`params.yaml:opt.name`.\n\n" in out
+    )
+    assert err.startswith(
+        "dvc-hydra: warning: no successful point has a number in "
+        "`params.yaml:opt.name`\n"
+    )
 
 
 def test_report_prints_the_merged_summary(tmp_path, capsys):
@@ -279,8 +366,54 @@ def test_report_summary_file_is_written_whole(tmp_path, capsys):
         ),
         pytest.param(
             '{"version": 1, "points": [{"index": 0}]}',
-            "{path}: malformed results file: ",
+            "{path}: point 1: 'name' is missing\n",
             id="point-missing-fields",
+        ),
+        pytest.param(
+            '{"version": 1, "points": [OK, OK, '
+            '{"index": "zero", "name": null, "status": "ok", "overrides": "x"}]}',
+            "{path}: point 3: 'index' must be a whole number from 0 up\n",
+            id="index-text",
+        ),
+        pytest.param(
+            '{"version": 1, "points": [OK, OK, '
+            '{"index": 2, "name": null, "status": "ok", "overrides": "x"}]}',
+            "{path}: point 3: 'overrides' must be an object mapping params files "
+            "to lists of overrides\n",
+            id="overrides-text",
+        ),
+        pytest.param(
+            '{"version": 1, "points": [OK, {"index": 0, "name": null, '
+            '"status": "fine", "overrides": {}}]}',
+            "{path}: point 2: 'status' must be one of 'ok', 'failed', 'timeout', "
+            "'interrupted', 'not run'\n",
+            id="status-unknown",
+        ),
+        pytest.param(
+            '{"version": 1, "points": [OK, OK]}',
+            "{path}: point 2: index 0 appears twice\n",
+            id="index-twice",
+        ),
+        pytest.param(
+            '{"version": 1, "baseline": 5, "points": []}',
+            "{path}: 'baseline' must be a commit or null\n",
+            id="baseline-number",
+        ),
+        pytest.param(
+            '{"version": 1, "shard": "2", "points": []}',
+            "{path}: 'shard' must be 'K/N' or null\n",
+            id="shard-not-k-of-n",
+        ),
+        pytest.param(
+            '{"version": 1, "points": {}}',
+            "{path}: 'points' must be a list of points\n",
+            id="points-not-list",
+        ),
+        pytest.param(
+            '{"version": 1, "points": [OK, {"index": 1, "name": null, '
+            '"status": "ok", "overrides": {}, "colour": 1}]}',
+            "{path}: point 2: unknown key 'colour'\n",
+            id="unknown-key",
         ),
     ],
 )
@@ -289,10 +422,13 @@ def test_bad_results_files_are_refused_with_their_path(
 ):
     path = tmp_path / "results.json"
     if content is not None:
-        path.write_text(content)
+        ok = '{"index": 0, "name": null, "status": "ok", "overrides": {}}'
+        path.write_text(content.replace("OK", ok))
     assert main(["report", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("dvc-hydra: " + message.format(path=path))
+    if "point" in message:
+        assert err.endswith(f"  hint: {results.WRITTEN_BY}\n")
 
 
 def test_unknown_sort_column_lists_the_metrics(tmp_path, capsys):

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from conftest import git, make_project
-from dvc_hydra import plan
+from dvc_hydra import plan, results
 from dvc_hydra.cli import main
 from dvc_hydra.settings import load_settings
 
@@ -238,6 +238,10 @@ def test_grid_experiments_have_the_right_params_and_metrics(story):
     assert [p["overrides"] for p in story.grid.points] == [
         p.overrides for p in expected
     ]
+    # What ``report`` compares to tell this grid's shards from another grid's.
+    assert story.grid.results["grid"] == results.grid_identity(
+        [p.overrides for p in expected]
+    )
     for point in story.grid.points:
         choices = dict(o.split("=") for o in point["overrides"]["params.yaml"])
         train = story.grid_exps[point["name"]]["params"]["params.yaml"]["train"]
@@ -371,3 +375,98 @@ def test_shell_characters_reach_dvc_literally(story, tmp_path, monkeypatch, caps
     assert weights == INJECTED
     assert list(story.root.rglob("pwned")) == []
     assert list(tmp_path.rglob("pwned")) == []
+
+
+@pytest.mark.parametrize(
+    ("option", "target", "message"),
+    [
+        pytest.param(
+            "--json",
+            "/proc/nope/x.json",
+            "/proc/nope/x.json: cannot write --json here: No such file or directory\n",
+            id="json-under-proc",
+        ),
+        pytest.param(
+            "--json",
+            "afile/x.json",
+            "afile/x.json: cannot write --json here: {tmp}/afile is a file, "
+            "not a folder\n",
+            id="json-under-a-file",
+        ),
+        pytest.param(
+            "--bundle",
+            "afile/deeper/b.bundle",
+            "afile/deeper/b.bundle: cannot write --bundle here: {tmp}/afile is a "
+            "file, not a folder\n",
+            id="bundle-under-a-file",
+        ),
+        pytest.param(
+            "--json",
+            "adir",
+            "adir: --json names a folder; it takes a file\n"
+            "  hint: name a file in it, such as --json adir/results.json\n",
+            id="json-folder",
+        ),
+        pytest.param(
+            "--summary",
+            "adir",
+            "adir: --summary names a folder; it takes a file\n"
+            "  hint: name a file in it, such as --summary adir/summary.md\n",
+            id="summary-folder",
+        ),
+    ],
+)
+def test_outputs_that_cannot_be_written_are_refused_before_anything_runs(
+    story, tmp_path, monkeypatch, capsys, option, target, message
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("")
+    (tmp_path / "adir").mkdir()
+    refs_before = git(story.root, "for-each-ref", "refs/exps")
+    code = main(["run", "--repo", str(story.root), *GRID, option, target])
+    assert (code, capsys.readouterr().err) == (
+        2,
+        "dvc-hydra: " + message.format(tmp=tmp_path),
+    )
+    assert git(story.root, "for-each-ref", "refs/exps") == refs_before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adir", "afile"]
+    assert list((tmp_path / "adir").iterdir()) == []
+
+
+def test_missing_output_folders_are_not_left_behind_by_the_check(tmp_path):
+    from dvc_hydra.commands.run import check_outputs
+
+    check_outputs(("--json", tmp_path / "a" / "b" / "r.json"))
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("inf", id="infinite"),
+        pytest.param("nan", id="not-a-number"),
+        pytest.param("1e300", id="absurd"),
+        pytest.param("0", id="zero"),
+        pytest.param("soon", id="text"),
+    ],
+)
+def test_timeouts_that_are_no_number_of_seconds_are_usage_errors(value, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["run", "-S", "a=1", "--timeout", value])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        "dvc-hydra run: error: argument --timeout: must be a number of seconds "
+        f"more than 0 and at most 604800, not {value!r}\n"
+    )
+
+
+def test_resume_file_of_the_wrong_shape_is_a_usage_error(story, tmp_path, capsys):
+    previous = tmp_path / "previous.json"
+    previous.write_text(json.dumps({"version": 1, "baseline": 5, "points": []}))
+    code = main(["run", "--repo", str(story.root), *GRID, "--resume", str(previous)])
+    assert (code, capsys.readouterr().err) == (
+        2,
+        f"dvc-hydra: {previous}: 'baseline' must be a commit or null\n"
+        "  hint: results files are written by `dvc-hydra run --json PATH`; "
+        "was it edited?\n",
+    )

@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from dvc_hydra import github, plan, summary
 from dvc_hydra import results as results_mod
@@ -58,7 +59,8 @@ class RunOptions:
 
 def run_grid(settings: HydraSettings, options: RunOptions) -> int:
     """Run every point not already done; exit code 1 if any failed."""
-    points = planned_points(settings, options)
+    grid = plan.expand(options.set_params, settings, options.name)
+    points = shard_of(grid, options.shard)
     baseline = check_repository(settings.root)
     done = _earlier_successes(options.resume, points, baseline)
     todo = [point for point in points if point.index not in done]
@@ -87,17 +89,19 @@ def run_grid(settings: HydraSettings, options: RunOptions) -> int:
         # After the pool has stopped, so interrupted points are in the results;
         # a grid that does not validate writes nothing.
         if validated:
-            outcome = finish(settings.root, points, collected, baseline, options)
+            identity = results_mod.grid_identity([p.overrides for p in grid])
+            outcome = finish(
+                settings.root, points, collected, (baseline, identity), options
+            )
     assert outcome is not None
     return 1 if outcome.failed else 0
 
 
-def planned_points(settings: HydraSettings, options: RunOptions) -> list[Point]:
-    """The points of this run (this shard's, with ``--shard``), not yet validated."""
-    points = plan.expand(options.set_params, settings, options.name)
-    if options.shard is not None:
-        points = plan.select_shard(points, *plan.parse_shard(options.shard))
-    return points
+def shard_of(points: list[Point], shard: str | None) -> list[Point]:
+    """The points of this run: this shard's, with ``--shard``."""
+    if shard is None:
+        return points
+    return plan.select_shard(points, *plan.parse_shard(shard))
 
 
 def _earlier_successes(
@@ -211,14 +215,18 @@ def finish(
     root: Path,
     points: Sequence[Point],
     collected: dict[int, PointResult],
-    baseline: str,
+    origin: tuple[str, dict[str, Any]],
     options: RunOptions,
 ) -> Results:
-    """Write the results, the bundle, the summary and the Actions outputs."""
+    """Write the results, the bundle, the summary and the Actions outputs.
+
+    ``origin`` is the baseline commit and the whole grid's identity.
+    """
     results = Results(
         [collected.get(point.index) or _not_run(point) for point in points],
-        baseline,
+        origin[0],
         options.shard,
+        origin[1],
     )
     if options.json_path is not None:
         results_mod.write(results, options.json_path)

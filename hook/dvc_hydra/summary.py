@@ -163,13 +163,38 @@ def render(
     column = sort_column(sort_by, points) if sort_by else None
     rows = ranked(points, column, order) if column else list(points)
     top = best(results, sort_by, order)
-    parts = [_heading(results, title), _table(rows, top)]
+    parts = [_heading(results, title), _missing(results), _table(rows, top)]
     if column is not None and top is not None:
         parts.append(_best_line(top, column, order))
         parts.append(_chart(rows, column))
+    elif column is not None:
+        parts.append(f"No best point: {unranked(column)}.")
     if results.failed:
         parts.append(_failures(results.failed))
     return "\n\n".join(part for part in parts if part) + "\n"
+
+
+def unranked(column: Column) -> str:
+    """Why no point is best: no successful point has a number in ``column``."""
+    return f"no successful point has a number in `{column.path}:{column.key}`"
+
+
+def warn_unranked(results: Results, sort_by: str | None) -> None:
+    """Say on stderr when ``sort_by`` names a column without numbers."""
+    if sort_by is None:
+        return
+    column = sort_column(sort_by, results.points)
+    if not any(_score(point, column) is not None for point in results.points):
+        print(f"dvc-hydra: warning: {unranked(column)}", file=sys.stderr)
+
+
+def _missing(results: Results) -> str:
+    if not results.missing:
+        return ""
+    return (
+        f"**Missing:** no results were given for {', '.join(results.missing)}; "
+        "those points are not counted here."
+    )
 
 
 def _heading(results: Results, title: str) -> str:
@@ -288,6 +313,7 @@ def publish(
 
     try:
         text, top = render(results, sort_by, order), best(results, sort_by, order)
+        warn_unranked(results, sort_by)
     except DvcHydraError as error:
         if strict:
             raise

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from dvc_hydra.commands.run import add_summary_arguments
+from dvc_hydra.commands.run import add_summary_arguments, check_outputs
 from dvc_hydra.errors import DvcHydraError
 
 
@@ -43,13 +43,16 @@ def results_files(paths: list[Path]) -> list[Path]:
 def run(args: argparse.Namespace) -> int:
     from dvc_hydra import github, results, summary
 
-    merged = results.merge([results.load(path) for path in results_files(args.results)])
+    check_outputs(("--json", args.json), ("--summary", args.summary))
+    paths = results_files(args.results)
+    merged = results.merge([(path, results.load(path)) for path in paths])
     if args.json is not None:
         results.write(merged, args.json)
     text_target = args.summary
     if text_target is None and github.step_summary_path() is None:
         sys.stdout.write(summary.render(merged, args.sort_by, args.sort_order))
         top = summary.best(merged, args.sort_by, args.sort_order)
+        summary.warn_unranked(merged, args.sort_by)
     else:
         top = summary.publish(
             merged, text_target, args.sort_by, args.sort_order, strict=True
@@ -61,4 +64,10 @@ def run(args: argparse.Namespace) -> int:
         "succeeded",
         file=sys.stderr,
     )
-    return 1 if failed else 0
+    if merged.missing:
+        print(
+            f"dvc-hydra: no results given for {', '.join(merged.missing)}: "
+            "did a shard fail before it uploaded them?",
+            file=sys.stderr,
+        )
+    return 1 if failed or merged.missing else 0

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import math
+import tempfile
 from pathlib import Path
 
+from dvc_hydra.errors import DvcHydraError
 from dvc_hydra.settings import load_settings
+
+MAX_TIMEOUT = 7 * 24 * 3600
+EXAMPLES = {
+    "--json": "results.json",
+    "--summary": "summary.md",
+    "--bundle": "experiments.bundle",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -92,10 +103,58 @@ def _positive_int(text: str) -> int:
 
 
 def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    # A week: longer is a mistake (and infinity overflows the clock's waits).
+    if not 0 < value <= MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds more than 0 and at most {MAX_TIMEOUT}, "
+            f"not {text!r}"
+        )
     return value
+
+
+def check_outputs(*outputs: tuple[str, Path | None]) -> None:
+    """Refuse an output path that cannot be written, before anything runs."""
+    for option, path in outputs:
+        if path is not None:
+            _check_output(option, path)
+
+
+def _check_output(option: str, path: Path) -> None:
+    if path.is_dir():
+        raise DvcHydraError(
+            f"{option} names a folder; it takes a file",
+            path=path,
+            hint=f"name a file in it, such as {option} {path / EXAMPLES[option]}",
+        )
+    parent, missing = path.absolute().parent, list[Path]()
+    while not parent.exists() and parent != parent.parent:
+        parent, missing = parent.parent, [parent, *missing]
+    if not parent.is_dir():
+        raise DvcHydraError(
+            f"cannot write {option} here: {parent} is a file, not a folder",
+            path=path,
+        )
+    _try_writing(option, path, missing)
+
+
+def _try_writing(option: str, path: Path, missing: list[Path]) -> None:
+    """Create the missing folders and a scratch file; take them away again."""
+    try:
+        for folder in missing:
+            folder.mkdir()
+        tempfile.TemporaryFile(dir=path.absolute().parent).close()
+    except OSError as exc:
+        raise DvcHydraError(
+            f"cannot write {option} here: {exc.strerror or exc}", path=path
+        ) from None
+    finally:
+        for folder in reversed(missing):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
 
 def run(args: argparse.Namespace, root: Path) -> int:
@@ -114,5 +173,8 @@ def run(args: argparse.Namespace, root: Path) -> int:
         resume=args.resume,
         bundle=args.bundle,
         pull=args.pull,
+    )
+    check_outputs(
+        ("--json", args.json), ("--summary", args.summary), ("--bundle", args.bundle)
     )
     return run_grid(load_settings(root), options)
