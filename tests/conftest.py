@@ -52,9 +52,7 @@ def make_project(
     git(path, "init", "-q", "-b", "main")
     if real_dvc:
         subprocess.run(["dvc", "init", "-q"], cwd=path, check=True)
-        subprocess.run(
-            ["dvc", "config", "hydra.enabled", "true"], cwd=path, check=True
-        )
+        subprocess.run(["dvc", "config", "hydra.enabled", "true"], cwd=path, check=True)
     else:
         (path / ".dvc").mkdir()
         (path / ".dvc" / "config").write_text("[hydra]\n    enabled = true\n")

@@ -118,7 +118,7 @@ BROKEN = [
         "params.yaml:5: error: destination is what option db@destination=postgresql "
         "composes, but the defaults list selects 'mysql'\n"
         "  hint: select `db@destination=postgresql` (in conf/two_packages.yaml:3), "
-        "or rewrite params.yaml with `dvc-hydra compose`\n",
+        "or discard the edit with `dvc-hydra compose --force`\n",
         id="package-override-subtree-of-another-option",
     ),
 ]

@@ -21,8 +21,8 @@ LR_MESSAGE = (
 )
 LR_HINT = (
     "set the value at conf/train/optimizer/sgd.yaml:2 (the next `dvc exp run` "
-    "rewrites params.yaml from conf/), or rewrite params.yaml with "
-    "`dvc-hydra compose`"
+    "rewrites params.yaml from conf/), or discard the edit with "
+    "`dvc-hydra compose --force`"
 )
 YML_MESSAGE = "Hydra reads only .yaml files: rmsprop.yml is never used"
 

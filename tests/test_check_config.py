@@ -38,20 +38,23 @@ train:
 """
 LR_HINT = (
     "  hint: set the value at conf/train/optimizer/sgd.yaml:2 (the next `dvc exp "
-    "run` rewrites params.yaml from conf/), or rewrite params.yaml with "
-    "`dvc-hydra compose`\n"
+    "run` rewrites params.yaml from conf/), or discard the edit with "
+    "`dvc-hydra compose --force`\n"
+)
+STALE_HINT = (
+    "  hint: params.yaml is stale: conf/ changed since it was composed; rewrite "
+    "it with `dvc-hydra compose`\n"
 )
 RESOLVER_HINT = (
     "  hint: params.yaml then differs between machines or runs; write the value "
     "into the config, or pass it with -S\n"
 )
 
-REWRITE_HINT = "  hint: rewrite params.yaml with `dvc-hydra compose`\n"
+REWRITE_HINT = "  hint: discard it with `dvc-hydra compose --force`\n"
 FORMATTING = (
     "warning: holds the composed values, formatted differently (key order, "
-    "quoting or layout); `dvc-hydra compose` would rewrite it\n"
-    "  hint: rewrite params.yaml with `dvc-hydra compose`, or the compose hook "
-    "fails the commit\n"
+    "quoting or layout): the compose hook fails the commit\n"
+    "  hint: rewrite it with `dvc-hydra compose --force`\n"
 )
 
 CASES = [
@@ -105,7 +108,7 @@ CASES = [
     pytest.param(
         [("conf/train/optimizer/sgd.yaml", "lr: 0.001", "lr: 0.002")],
         "params.yaml:11: error: train.optimizer.lr is 0.001, but conf/ composes "
-        "0.002 (set at conf/train/optimizer/sgd.yaml:2)\n" + LR_HINT,
+        "0.002 (set at conf/train/optimizer/sgd.yaml:2)\n" + STALE_HINT,
         id="params-stale-after-config-edit",
     ),
     pytest.param(
@@ -113,7 +116,7 @@ CASES = [
         "params.yaml:5: error: train.model is what option train/model=efficientnet "
         "composes, but the defaults list selects 'resnet'\n"
         "  hint: select `train/model=efficientnet` (in conf/config.yaml:3), or "
-        "rewrite params.yaml with `dvc-hydra compose`\n",
+        "discard the edit with `dvc-hydra compose --force`\n",
         id="model-subtree-of-another-option",
     ),
     pytest.param(
@@ -127,8 +130,8 @@ CASES = [
         "params.yaml:9: error: train.optimizer.momentum is missing, but conf/ "
         "composes 0.9 (set at conf/train/optimizer/sgd.yaml:3)\n"
         "  hint: set the value at conf/train/optimizer/sgd.yaml:3 (the next `dvc "
-        "exp run` rewrites params.yaml from conf/), or rewrite params.yaml with "
-        "`dvc-hydra compose`\n",
+        "exp run` rewrites params.yaml from conf/), or discard the edit with "
+        "`dvc-hydra compose --force`\n",
         id="key-missing-from-params",
     ),
     pytest.param(

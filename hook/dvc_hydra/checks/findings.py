@@ -14,7 +14,7 @@ WARNING = "warning"
 @dataclass(frozen=True)
 class Finding:
     """One problem. ``check`` names the family that found it (``dvc-yaml``,
-    ``groups``, ``hand-edits``, ``resolvers``, ``mandatory``, ``files``)."""
+    ``groups``, ``hand-edits``, ``stale``, ``resolvers``, ``mandatory``, ``files``)."""
 
     check: str
     level: str

@@ -1,12 +1,15 @@
 """Check 3: values in params.yaml that the composition does not produce.
 
-Each differing key is reported with the committed value, the composed value
+Each differing key is reported with the value in the file, the composed value
 and the config file and line that sets it. When a whole subtree is what
 another option of a group composes, the finding says which option to select.
+A file that equals its committed version was not edited: it is merely stale
+(conf/ changed since), and the findings say so instead of "hand edit".
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from typing import Any
@@ -18,8 +21,10 @@ from dvc_hydra.checks.dvcyaml import dvc_yaml_files
 from dvc_hydra.checks.findings import ERROR, WARNING, Finding, display
 from dvc_hydra.checks.groups import GroupResults
 from dvc_hydra.checks.provenance import Origin, origin_of
+from dvc_hydra.committed import edited_since_commit
 
 CHECK = "hand-edits"
+STALE = "stale"
 
 
 def check(
@@ -27,14 +32,27 @@ def check(
 ) -> list[Finding]:
     path = comp.settings.params_path
     name = display(path)
-    committed = paramsfile.read_bytes(path)
-    if committed is None:
+    current = paramsfile.read_bytes(path)
+    if current is None:
         # Without a dvc.yaml nothing reads params.yaml: DVC has no stage.
         return [_missing(name)] if dvc_yaml_files(comp.settings.root) else []
-    if committed == paramsfile.encode(comp.text):
+    if current == paramsfile.encode(comp.text):
         return []
-    text = paramsfile.decode(committed) or ""
-    changes = paramsfile.key_changes(committed, comp.text)
+    findings = _differences(comp, results, origins, current)
+    if not edited_since_commit(path, current):
+        findings = [_as_stale(finding, name) for finding in findings]
+    return findings
+
+
+def _differences(
+    comp: Composition,
+    results: GroupResults,
+    origins: dict[str, Origin],
+    current: bytes,
+) -> list[Finding]:
+    name = display(comp.settings.params_path)
+    text = paramsfile.decode(current) or ""
+    changes = paramsfile.key_changes(current, comp.text)
     if changes is None:
         return [_unreadable(name, text)]
     data = yamllines.load(text)
@@ -51,6 +69,16 @@ def check(
             origin = origin_of(origins, change.key)
             findings.append(_key_finding(comp, change, name, line, origin))
     return findings
+
+
+def _as_stale(finding: Finding, name: str | None) -> Finding:
+    """A difference in a file nobody edited: conf/ moved on, params.yaml did not."""
+    return dataclasses.replace(
+        finding,
+        check=STALE,
+        hint=f"{name} is stale: conf/ changed since it was composed; rewrite it "
+        "with `dvc-hydra compose`",
+    )
 
 
 def _other_options(
@@ -92,8 +120,8 @@ def _option_finding(
         f"but the defaults list selects {group.selected!r}",
         name,
         lines.get(group.package),
-        hint=f"select `{group.choice(option)}` (in {where}), or rewrite "
-        "params.yaml with `dvc-hydra compose`",
+        hint=f"select `{group.choice(option)}` (in {where}), or discard the "
+        "edit with `dvc-hydra compose --force`",
     )
 
 
@@ -119,7 +147,7 @@ def _key_finding(
         message = f"{key} is missing, but {source} composes {_show(new)}"
     else:
         message = f"{key} is {_show(old)}, but {source} composes {_show(new)}"
-    rewrite = f"rewrite {name} with `dvc-hydra compose`"
+    rewrite = "discard the edit with `dvc-hydra compose --force`"
     if origin is None:
         return Finding(CHECK, ERROR, message, name, line, hint=rewrite)
     where = origin.describe()
@@ -153,7 +181,7 @@ def _not_mapping(comp: Composition, name: str | None, data: Any) -> Finding:
         f"is {kind}, not a mapping, but {source} composes a mapping",
         name,
         1,
-        hint=f"rewrite {name} with `dvc-hydra compose`",
+        hint="discard it with `dvc-hydra compose --force`",
     )
 
 
@@ -166,11 +194,10 @@ def _formatting(name: str | None, committed: str, composed: str) -> Finding:
         CHECK,
         WARNING,
         "holds the composed values, formatted differently (key order, quoting "
-        "or layout); `dvc-hydra compose` would rewrite it",
+        "or layout): the compose hook fails the commit",
         name,
         line,
-        hint=f"rewrite {name} with `dvc-hydra compose`, or the compose hook "
-        "fails the commit",
+        hint="rewrite it with `dvc-hydra compose --force`",
     )
 
 
