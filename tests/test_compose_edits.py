@@ -280,3 +280,21 @@ def test_check_and_force_exclude_each_other(seed_project, monkeypatch, capsys):
         "dvc-hydra compose: error: argument --force: not allowed with argument "
         "--check\n"
     )
+
+
+def test_check_on_an_edited_file_points_at_force(seed_project, monkeypatch, capsys):
+    (seed_project / "params.yaml").write_text(params("0.02"))
+    monkeypatch.chdir(seed_project)
+
+    code = main(["compose", "--check"])
+
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.out.startswith("--- a/params.yaml\n+++ b/params.yaml\n")
+    assert captured.err == (
+        "params.yaml: edited since the last commit; its values belong in conf/, "
+        "and `dvc-hydra compose --force` discards the edits\n"
+        "  train.optimizer.lr: 0.02 -> 0.001\n"
+        f"  ({VERSIONS})\n"
+    )
+    assert (seed_project / "params.yaml").read_text() == params("0.02")

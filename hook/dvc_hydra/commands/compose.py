@@ -163,9 +163,16 @@ def _print_stale_report(outcome: Outcome) -> None:
     name = outcome.name
     old_text = paramsfile.decode(outcome.old_bytes)
     sys.stdout.write(paramsfile.unified_diff(old_text, outcome.text, name))
-    what = "is missing" if old_text is None else "is stale"
-    _say(f"{name}: {what}; run `dvc-hydra compose` to rewrite it")
-    _print_changes(outcome.changes, "committed")
+    if outcome.edited:
+        _say(
+            f"{name}: edited since the last commit; its values belong in "
+            f"{_source(outcome.settings)}, and `dvc-hydra compose --force` "
+            "discards the edits"
+        )
+    else:
+        what = "is missing" if old_text is None else "is stale"
+        _say(f"{name}: {what}; run `dvc-hydra compose` to rewrite it")
+    _print_changes(outcome.changes, "edited" if outcome.edited else "committed")
     _say(f"  ({_versions_line()})")
 
 
