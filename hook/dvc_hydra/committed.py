@@ -12,10 +12,10 @@ catches a staged edit as well as an unstaged one.
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from dvc_hydra.git import git_output
 from dvc_hydra.paramsfile import target_of
 
 
@@ -51,19 +51,10 @@ def git_versions(path: Path) -> GitVersions | None:
     if "\n" in path.name:
         return None  # cannot be named on cat-file's line-based input
     names = f"HEAD:./{path.name}\n:./{path.name}\n".encode("utf-8", "surrogateescape")
-    try:
-        result = subprocess.run(
-            ["git", "cat-file", "--batch"],
-            cwd=path.parent,
-            input=names,
-            capture_output=True,
-            check=False,
-        )
-    except (FileNotFoundError, NotADirectoryError):
+    output = git_output(("cat-file", "--batch"), path.parent, stdin=names)
+    if output is None:
         return None
-    if result.returncode != 0:
-        return None
-    head, rest = _next_blob(result.stdout)
+    head, rest = _next_blob(output)
     index, _ = _next_blob(rest)
     return GitVersions(head=head, index=index)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
 from dvc_hydra.errors import DvcHydraError
+from dvc_hydra.git import LISTED_FILES, git_output, git_paths
 
 DVC_DIR = ".dvc"
 PARAMS_FILE = "params.yaml"
@@ -210,45 +210,15 @@ def find_dvc_root(start: Path) -> Path | None:
 
 
 def git_root(start: Path) -> Path | None:
-    try:
-        result = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
-            cwd=start,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except FileNotFoundError:
-        return None
-    if result.returncode != 0:
-        return None
-    return Path(result.stdout.strip())
+    output = git_output(("rev-parse", "--show-toplevel"), start)
+    return Path(output.decode("utf-8", "surrogateescape").strip()) if output else None
 
 
 def dvc_roots_below(top: Path) -> list[Path]:
     """Every DVC project inside the Git work tree ``top``, Git's ignores honoured."""
-    result = subprocess.run(
-        [
-            "git",
-            "ls-files",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-            "--",
-            ":(glob)**/.dvc/config",
-            ":(glob)**/.dvc/.gitignore",
-        ],
-        cwd=top,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    roots = {
-        (top / name).parent.parent
-        for name in result.stdout.splitlines()
-        if (top / name).parent.is_dir()
-    }
-    return sorted(roots)
+    patterns = (":(glob)**/.dvc/config", ":(glob)**/.dvc/.gitignore")
+    found = git_paths((*LISTED_FILES, "--", *patterns), top) or []
+    return sorted({path.parent.parent for path in found if path.parent.is_dir()})
 
 
 def resolve_roots(repo: str | None, cwd: Path | None = None) -> list[Path]:

@@ -6,30 +6,21 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from dvc_hydra.git import git_paths
 from dvc_hydra.settings import HydraSettings
 
 
 def untracked_files(directory: Path) -> list[Path]:
     """Files Git does not track (and does not ignore) under ``directory``."""
-    try:
-        result = subprocess.run(
-            ["git", "ls-files", "--others", "--exclude-standard", "-z", "--", "."],
-            cwd=directory,
-            capture_output=True,
-            check=False,
-        )
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    if result.returncode != 0:
-        return []
-    names = result.stdout.decode("utf-8", "surrogateescape").split("\0")
-    return [directory / name for name in names if name]
+    found = git_paths(
+        ("ls-files", "--others", "--exclude-standard", "-z", "--", "."), directory
+    )
+    return found or []
 
 
 def result_without(

@@ -15,7 +15,6 @@ import difflib
 import itertools
 import posixpath
 import re
-import subprocess
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from dvc_hydra.checks.dvccontext import (
 )
 from dvc_hydra.checks.findings import ERROR, Finding, display
 from dvc_hydra.checks.yamllines import line_of
+from dvc_hydra.git import LISTED_FILES, git_paths
 from dvc_hydra.settings import DVC_DIR, PARAMS_FILE, HydraSettings
 
 CHECK = "dvc-yaml"
@@ -42,7 +42,6 @@ TOP_SECTIONS = ("params", "metrics", "plots", "datasets", "artifacts")
 # checked, so an item far down a very long list can hide a missing key.
 LOOP_LIMIT = 100
 UNRESOLVED = object()
-GIT_LS_FILES = ("git", "ls-files", "--cached", "--others", "--exclude-standard", "-z")
 PRIMITIVES = (str, int, float, bool, bytes)
 
 
@@ -58,19 +57,10 @@ def dvc_yaml_files(root: Path) -> list[Path]:
     """The project's ``dvc.yaml`` files, nested DVC projects left out."""
     # Limitation: files Git ignores are skipped, although DVC would read them.
     fallback = [root / "dvc.yaml"] if (root / "dvc.yaml").is_file() else []
-    try:
-        result = subprocess.run(
-            [*GIT_LS_FILES, "--", ":(glob)**/dvc.yaml"],
-            cwd=root,
-            capture_output=True,
-            check=False,
-        )
-    except OSError:
+    found = git_paths((*LISTED_FILES, "--", ":(glob)**/dvc.yaml"), root)
+    if found is None:
         return fallback
-    if result.returncode != 0:
-        return fallback
-    names = result.stdout.decode("utf-8", "surrogateescape").split("\0")
-    paths = sorted({root / name for name in names if name})
+    paths = sorted(set(found))
     return [path for path in paths if path.is_file() and _own(root, path)]
 
 
