@@ -17,12 +17,11 @@ from typing import Any
 
 from dvc_hydra.errors import DvcHydraError
 from dvc_hydra.results import PointResult, Results
+from dvc_hydra.settings import PARAMS_FILE
 
-PARAMS_FILE = "params.yaml"
 MAX_ROWS = 500
 MAX_BARS = 50
 MAX_FAILED_LOGS = 20
-ORDERS = ("asc", "desc")
 
 
 @dataclass(frozen=True)
