@@ -282,8 +282,8 @@ CASES = [
     pytest.param(
         lambda p: None,
         ["train.optimizer.lr=0.1,0.01"],
-        "dvc-hydra: override 'train.optimizer.lr=0.1,0.01' is a sweep; compose "
-        "makes one params.yaml\n"
+        "dvc-hydra: override 'train.optimizer.lr=0.1,0.01' is a sweep, but only "
+        "one params.yaml is composed here\n"
         "  hint: expand sweeps with `dvc-hydra sweep` (DVC accepts them only "
         "with `dvc exp run --queue`)\n",
         id="sweep-override",
@@ -305,7 +305,7 @@ CASES = [
     pytest.param(
         lambda p: None,
         ["metrics.yaml:threshold=1"],
-        "dvc-hydra: compose writes only params.yaml, not metrics.yaml\n"
+        "dvc-hydra: only params.yaml is composed here, not metrics.yaml\n"
         "  hint: `dvc exp run -S FILE:KEY=VALUE` edits other params files\n",
         id="override-for-another-params-file",
     ),

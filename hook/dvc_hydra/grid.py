@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ class Outcome:
 
 def compose_points(settings: HydraSettings, points: Sequence[Point]) -> list[Outcome]:
     """The outcome of every point; nothing is written."""
+    for path in sorted({path for point in points for path in point.overrides}):
+        _check_folder(settings, path)
     grid = _Grid(settings)
     if not settings.enabled:
         return [grid.outcome(point) for point in points]
@@ -48,6 +51,18 @@ def compose_points(settings: HydraSettings, points: Sequence[Point]) -> list[Out
 
     with hydra_context(settings):
         return [grid.outcome(point) for point in points]
+
+
+def _check_folder(settings: HydraSettings, name: str) -> None:
+    """Refuse a params file whose folder is missing: DVC would create only the file."""
+    folder = (settings.root / name).parent
+    if not folder.is_dir():
+        raise DvcHydraError(
+            f"the params file's folder {os.path.dirname(name)!r} does not exist",
+            path=settings.root / name,
+            hint="create the folder first, or fix the path: DVC creates a "
+            "missing params file, but not its folder",
+        )
 
 
 class _Grid:
@@ -176,12 +191,26 @@ class _Grid:
             ConfigLoaderImpl._apply_overrides_to_config(self._parse(overrides), cfg)
         except (HydraException, OmegaConfBaseException) as exc:
             first, *rest = str(exc).strip().splitlines() or [type(exc).__name__]
+            hint = " ".join(line.strip() for line in rest) or None
             raise DvcHydraError(
                 f"cannot apply the overrides: {first}",
                 path=path,
-                hint=" ".join(line.strip() for line in rest) or None,
+                hint=self._group_hint(path, overrides) or hint,
             ) from None
         return OmegaConf.to_container(cfg)
+
+    def _group_hint(self, path: str, overrides: list[str]) -> str | None:
+        """With Hydra off, a ``group/option`` override asks for Hydra, not ``+``."""
+        if path != PARAMS_FILE or self.settings.enabled:
+            return None
+        groups = [o.key_or_group for o in self._parse(overrides)]
+        named = [group for group in groups if "/" in group]
+        if not named:
+            return None
+        return (
+            f"{named[0]!r} looks like a config group, which needs Hydra: "
+            "`dvc config hydra.enabled true`"
+        )
 
 
 def _copier(cfg: Any) -> Callable[[], Any]:

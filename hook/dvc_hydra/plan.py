@@ -17,8 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from dvc_hydra import gridsize
 from dvc_hydra.errors import DvcHydraError
-from dvc_hydra.overrides import by_params_file, parse
+from dvc_hydra.overrides import by_params_file, parse, shown
 from dvc_hydra.settings import PARAMS_FILE, HydraSettings
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def expand(
     warn: Warn = print_warning,
 ) -> list[Point]:
     """The points ``dvc exp run --queue -S ...`` queues, in its order and shape."""
-    grouped = by_params_file(set_params)
+    grouped = by_params_file(set_params, settings.root)
     if settings.enabled:
         # DVC always recomposes params.yaml when Hydra is on, overrides or not.
         grouped.setdefault(PARAMS_FILE, [])
@@ -60,6 +61,11 @@ def expand(
 
     sweep = any(o.is_sweep_override() for found in parsed.values() for o in found)
     if sweep:
+        gridsize.check(
+            (override, gridsize.values_count(override))
+            for found in parsed.values()
+            for override in _kept(found)
+        )
         grids = _file_grids(parsed, settings)
         combos = [dict(zip(grids, row)) for row in itertools.product(*grids.values())]
     else:
@@ -84,10 +90,19 @@ def _warn_repeated_keys(parsed: dict[str, list[Override]], warn: Warn) -> None:
             key = override.get_key_element()
             if key in seen:
                 warn(
-                    f"{path}: {override.input_line!r} replaces the earlier "
-                    f"{seen[key]!r}; DVC silently keeps only the later one"
+                    f"{path}: {_text(override)} replaces the "
+                    f"earlier {shown(seen[key])}; DVC silently keeps only the "
+                    "later one"
                 )
             seen[key] = str(override.input_line)
+
+
+def _kept(found: list[Override]) -> list[Override]:
+    """The overrides left after a later one of the same key replaces an earlier.
+
+    The later one takes the position of the first, as in DVC.
+    """
+    return list({override.get_key_element(): override for override in found}.values())
 
 
 def _file_grids(
@@ -98,22 +113,42 @@ def _file_grids(
     for path, found in parsed.items():
         for override in found:
             if _is_glob(override) and path != hydra_file:
-                raise DvcHydraError(
-                    f"glob sweep {override.input_line!r} for {path}: globs choose "
-                    "among a config group's options, and only params.yaml is "
-                    "composed from the Hydra config tree",
-                    hint="list the values instead: key=a,b,c",
-                )
+                raise _glob_outside_hydra(override, path)
     if hydra_file is None or not any(map(_is_glob, parsed[hydra_file])):
-        return {path: _grid(found, None) for path, found in parsed.items()}
+        columns = {path: _columns(found, None) for path, found in parsed.items()}
+    else:
+        from hydra.core.global_hydra import GlobalHydra
 
-    from hydra.core.global_hydra import GlobalHydra
+        from dvc_hydra.compose import hydra_context
 
-    from dvc_hydra.compose import hydra_context
+        with hydra_context(settings):
+            loader = GlobalHydra.instance().config_loader()
+            columns = {path: _columns(found, loader) for path, found in parsed.items()}
+    # Globs are counted only now, once their options are known.
+    gridsize.check((o, len(v)) for kept in columns.values() for o, v in kept)
+    for kept in columns.values():
+        for override, values in kept:
+            _check_kept(override, values)
+    return {
+        path: [list(row) for row in itertools.product(*(v for _, v in kept))]
+        for path, kept in columns.items()
+    }
 
-    with hydra_context(settings):
-        loader = GlobalHydra.instance().config_loader()
-        return {path: _grid(found, loader) for path, found in parsed.items()}
+
+def _glob_outside_hydra(override: Override, path: str) -> DvcHydraError:
+    text = _text(override)
+    if path == PARAMS_FILE:
+        return DvcHydraError(
+            f"glob sweep {text} chooses among a config group's options, and "
+            "Hydra is not enabled",
+            hint="enable it with `dvc config hydra.enabled true`, or list the "
+            "values instead: key=a,b,c",
+        )
+    return DvcHydraError(
+        f"glob sweep {text} for {path}: globs choose among a config group's "
+        f"options, and only {PARAMS_FILE} is composed from the Hydra config tree",
+        hint="list the values instead: key=a,b,c",
+    )
 
 
 def _is_glob(override: Override) -> bool:
@@ -122,14 +157,8 @@ def _is_glob(override: Override) -> bool:
     return override.value_type == ValueType.GLOB_CHOICE_SWEEP
 
 
-def _grid(found: list[Override], loader: Any) -> list[list[str]]:
-    columns: dict[str, tuple[Override, list[str]]] = {}
-    for override in found:
-        # A repeated key keeps the position of its first occurrence, as in DVC.
-        columns[override.get_key_element()] = (override, _values(override, loader))
-    for override, values in columns.values():
-        _check_kept(override, values)
-    return [list(row) for row in itertools.product(*(v for _, v in columns.values()))]
+def _columns(found: list[Override], loader: Any) -> list[tuple[Override, list[str]]]:
+    return [(override, _values(override, loader)) for override in _kept(found)]
 
 
 def _values(override: Override, loader: Any) -> list[str]:
@@ -139,28 +168,45 @@ def _values(override: Override, loader: Any) -> list[str]:
         return [f"{key}={override.get_value_element_as_str()}"]
     if override.is_interval_sweep():
         raise DvcHydraError(
-            f"interval sweep {override.input_line!r} is continuous; a grid needs "
+            f"interval sweep {_text(override)} is continuous; a grid needs "
             "values it can list",
             hint="use range(start, stop, step) or list the values: key=a,b,c",
         )
     if _is_glob(override):
         values = _glob_options(override, loader)
+    elif _holds_glob(override):
+        raise DvcHydraError(
+            f"sweep {_text(override)} mixes glob(...) with other values",
+            hint="sweep a glob alone, for example train/model=glob(*), or list "
+            "the options: key=a,b",
+        )
     else:
         values = list(override.sweep_string_iterator())
     return [f"{key}={value}" for value in values]
+
+
+def _text(override: Override) -> str:
+    return shown(str(override.input_line))
+
+
+def _holds_glob(override: Override) -> bool:
+    from hydra.core.override_parser.types import Glob
+
+    items = getattr(override.value(), "list", None) or []
+    return any(isinstance(item, Glob) for item in items)
 
 
 def _check_kept(override: Override, values: list[str]) -> None:
     """Refuse what DVC would queue nonsensically, for overrides not replaced later."""
     if getattr(override.value(), "shuffle", False):
         raise DvcHydraError(
-            f"shuffled sweep {override.input_line!r} orders its values at random, "
+            f"shuffled sweep {_text(override)} orders its values at random, "
             "so shards and runs would not agree on the points",
             hint="list the values in the order you want, without shuffle(...)",
         )
     if not values:
         raise DvcHydraError(
-            f"sweep {override.input_line!r} yields no values, so the grid is empty",
+            f"sweep {_text(override)} yields no values, so the grid is empty",
             hint="check the bounds: range(start, stop) stops before stop",
         )
 
@@ -176,12 +222,12 @@ def _glob_options(override: Override, loader: Any) -> list[str]:
     existing = loader.get_group_options(group)
     if existing:
         raise DvcHydraError(
-            f"glob sweep {override.input_line!r} matches no option of {group!r}",
+            f"glob sweep {_text(override)} matches no option of {group!r}",
             hint=f"options of {group!r}: {', '.join(existing)}",
         )
     groups = _all_groups(loader, "")
     raise DvcHydraError(
-        f"glob sweep {override.input_line!r}: {group!r} is not a config group",
+        f"glob sweep {_text(override)}: {group!r} is not a config group",
         hint=f"groups: {', '.join(groups)}" if groups else None,
     )
 
@@ -198,7 +244,7 @@ def _all_groups(loader: Any, parent: str) -> list[str]:
 
 def parse_shard(text: str) -> tuple[int, int]:
     """``K/N`` (K counted from 1) as ``(K, N)``."""
-    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    match = re.fullmatch(r"\s*([0-9]+)\s*/\s*([0-9]+)\s*", text, re.ASCII)
     if match is None:
         raise DvcHydraError(
             f"--shard {text!r} is not of the form K/N",
