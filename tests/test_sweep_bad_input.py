@@ -267,3 +267,16 @@ def test_hydra_off_group_override_asks_for_hydra(seed_project, capsys):
         "    hint: 'train/optimizer' looks like a config group, which needs "
         "Hydra: `dvc config hydra.enabled true`\n"
     )
+
+
+def test_failing_point_shows_a_long_override_cut_on_one_line(seed_project, capsys):
+    value = "x\n" + "y" * 300
+    override = f"+train.note='{value}',ok"
+
+    assert sweep(seed_project, "-S", override, "-S", "train.nope=1") == 2
+
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[:2] == [
+        "dvc-hydra: 2 of 2 points do not compose:",
+        "  point 1: +train.note='x\\n" + "y" * 183 + "… train.nope=1",
+    ]

@@ -119,6 +119,11 @@ def shown(text: str) -> str:
     return _cut(repr(text))
 
 
+def clipped(text: str) -> str:
+    """``text`` unquoted on one line, cut to a readable length."""
+    return _cut(_escaped(text))
+
+
 def single_point(set_params: Sequence[str]) -> list[str]:
     """The overrides of one composition of ``params.yaml``; sweeps are refused."""
     grouped = by_params_file(set_params)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from dvc_hydra import gridsize
 from dvc_hydra.errors import DvcHydraError
-from dvc_hydra.overrides import by_params_file, parse, shown
+from dvc_hydra.overrides import by_params_file, clipped, parse, shown
 from dvc_hydra.settings import PARAMS_FILE, HydraSettings
 
 if TYPE_CHECKING:
@@ -357,7 +357,7 @@ def label(point: Point) -> str:
 def describe(point: Point) -> str:
     """The point's overrides as one would pass them to ``-S``."""
     parts = [
-        override if path == PARAMS_FILE else f"{path}:{override}"
+        clipped(override if path == PARAMS_FILE else f"{path}:{override}")
         for path, overrides in point.overrides.items()
         for override in overrides
     ]
