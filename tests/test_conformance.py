@@ -188,7 +188,7 @@ def case_project(path: Path, case: str, config_name: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("case", "record"), case_variants())
+@pytest.mark.parametrize(("case", "record"), list(case_variants()))
 def test_case_matches_dvc(tmp_path, case, record):
     env = CASE_ENV.get(case, {})
     theirs = case_project(tmp_path / "dvc", case, record["config_name"])
