@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from dvc_hydra import overrides as overrides_mod
-from dvc_hydra.settings import load_settings
+from dvc_hydra.commands import add_set_param, enabled_settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,14 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--strict", action="store_true", help="warnings also give exit code 1"
     )
-    parser.add_argument(
-        "-S",
-        "--set-param",
-        dest="set_params",
-        action="append",
-        default=[],
-        metavar="OVERRIDE",
-        help="check the composition with this override, as `dvc exp run -S` "
+    add_set_param(
+        parser,
+        "check the composition with this override, as `dvc exp run -S` "
         "would compose it (repeatable)",
     )
 
@@ -46,13 +41,8 @@ def run(args: argparse.Namespace, root: Path) -> int:
         summary,
     )
 
-    settings = load_settings(root)
-    if not settings.enabled:
-        print(
-            f"dvc-hydra: {root}: hydra is not enabled "
-            "(`dvc config hydra.enabled true`); nothing to check",
-            file=sys.stderr,
-        )
+    settings = enabled_settings(root, "check")
+    if settings is None:
         return 0
     overrides = overrides_mod.single_point(args.set_params)
     findings = run_checks(settings, overrides)

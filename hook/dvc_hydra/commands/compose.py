@@ -11,19 +11,15 @@ from typing import Any
 
 from dvc_hydra import overrides as overrides_mod
 from dvc_hydra import paramsfile
+from dvc_hydra.commands import add_set_param, enabled_settings
 from dvc_hydra.errors import shown_path
-from dvc_hydra.settings import HydraSettings, load_settings
+from dvc_hydra.settings import HydraSettings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-S",
-        "--set-param",
-        dest="set_params",
-        action="append",
-        default=[],
-        metavar="OVERRIDE",
-        help="a Hydra override, as `dvc exp run -S` takes it (repeatable)",
+    add_set_param(
+        parser,
+        "a Hydra override, as `dvc exp run -S` takes it (repeatable)",
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
@@ -41,13 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, root: Path) -> int:
-    settings = load_settings(root)
-    if not settings.enabled:
-        print(
-            f"dvc-hydra: {_name(root)}: hydra is not enabled "
-            "(`dvc config hydra.enabled true`); nothing to compose",
-            file=sys.stderr,
-        )
+    settings = enabled_settings(root, "compose")
+    if settings is None:
         return 0
     overrides = overrides_mod.single_point(args.set_params)
     return compose_and_compare(
@@ -71,7 +62,7 @@ class Outcome:
 
     @property
     def name(self) -> str:
-        return _name(self.settings.params_path)
+        return shown_path(self.settings.params_path)
 
     @property
     def status(self) -> str:
@@ -234,7 +225,3 @@ def _print_changes(changes: list[paramsfile.KeyChange] | None, which: str) -> No
 
 def _say(line: str) -> None:
     print(line, file=sys.stderr)
-
-
-def _name(path: Path) -> str:
-    return shown_path(path)

@@ -8,6 +8,7 @@ import math
 import tempfile
 from pathlib import Path
 
+from dvc_hydra.commands import add_set_param
 from dvc_hydra.errors import DvcHydraError
 from dvc_hydra.settings import load_settings
 
@@ -20,15 +21,9 @@ EXAMPLES = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-S",
-        "--set-param",
-        dest="set_params",
-        action="append",
-        default=[],
-        metavar="OVERRIDE",
-        help="a Hydra override or sweep, as `dvc exp run --queue -S` takes it "
-        "(repeatable)",
+    add_set_param(
+        parser,
+        "a Hydra override or sweep, as `dvc exp run --queue -S` takes it (repeatable)",
     )
     parser.add_argument(
         "-j",

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dvc_hydra import plan
+from dvc_hydra.commands import add_set_param
 from dvc_hydra.errors import DvcHydraError
 from dvc_hydra.settings import PARAMS_FILE, load_settings
 
@@ -20,14 +21,9 @@ FORMATS = ("json", "table", "matrix")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-S",
-        "--set-param",
-        dest="set_params",
-        action="append",
-        default=[],
-        metavar="OVERRIDE",
-        help="a Hydra override or sweep, as `dvc exp run -S` takes it (repeatable)",
+    add_set_param(
+        parser,
+        "a Hydra override or sweep, as `dvc exp run -S` takes it (repeatable)",
     )
     parser.add_argument(
         "--format",
