@@ -96,13 +96,21 @@ def experiments(root: Path) -> dict[str, dict]:
     for baseline in shown:
         for exp in baseline.get("experiments") or []:
             for rev in exp["revs"]:
+                assert "data" in rev, f"dvc exp show failed on {rev}"
                 data = rev["data"]
                 found[rev["name"]] = {
                     "rev": rev["rev"],
-                    "params": {k: v["data"] for k, v in data["params"].items()},
-                    "metrics": {k: v["data"] for k, v in data["metrics"].items()},
+                    "params": _read(data["params"], rev["name"]),
+                    "metrics": _read(data["metrics"], rev["name"]),
                 }
     return found
+
+
+def _read(files: dict[str, dict], name: str) -> dict[str, object]:
+    """Each file's values; a file DVC could not read fails with DVC's error."""
+    unread = {path: entry for path, entry in files.items() if "data" not in entry}
+    assert not unread, f"dvc exp show could not read files of {name}: {unread}"
+    return {path: entry["data"] for path, entry in files.items()}
 
 
 @dataclass
