@@ -6,7 +6,6 @@ import json
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import hydra
@@ -15,6 +14,7 @@ import pytest
 
 from conftest import git, make_project
 from dvc_hydra.cli import main
+from test_compose_edits import params
 
 VERSIONS = (
     f"composed with hydra-core {hydra.__version__}, omegaconf {omegaconf.__version__}"
@@ -31,22 +31,7 @@ def edit(project: Path, name: str, old: str, new: str) -> None:
 
 
 def composed(project: Path, lr: str = "0.001") -> str:
-    return textwrap.dedent(
-        f"""\
-        dataset:
-          url: https://s3.amazonaws.com/fast-ai-imageclas/imagenette2-160.tgz
-          output_folder: imagenette
-        train:
-          model:
-            name: ResNet
-            size: 50
-            weights: ResNet50_Weights.IMAGENET1K_V2
-          optimizer:
-            name: SGD
-            lr: {lr}
-            momentum: 0.9
-        """
-    )
+    return params(lr)
 
 
 def test_current_file_exits_0_silently(seed_project, monkeypatch, capsys):
