@@ -160,9 +160,7 @@ def _unreachable_options(
         near = sorted(name for name in names if one_edit_apart(option, name))
         if near:
             path = config_file(comp.loader, f"{group.path}/{option}")
-            where = display(group.declared_in) or "the defaults list"
-            if group.line is not None:
-                where += f":{group.line}"
+            where = group.declared_at()
             yield Finding(
                 CHECK,
                 WARNING,

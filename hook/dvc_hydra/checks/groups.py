@@ -46,6 +46,11 @@ class Group:
         """The override that selects ``option`` (alone, for a multi-select)."""
         return f"{self.key}=[{option}]" if self.multi else f"{self.key}={option}"
 
+    def declared_at(self) -> str:
+        """Where the defaults list that declares the group is, for messages."""
+        where = display(self.declared_in) or "the defaults list"
+        return where if self.line is None else f"{where}:{self.line}"
+
 
 @dataclass
 class GroupResults:

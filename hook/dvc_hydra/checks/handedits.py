@@ -110,9 +110,7 @@ def _other_options(
 def _option_finding(
     group: Any, option: str, name: str | None, lines: dict[str, int]
 ) -> Finding:
-    where = display(group.declared_in) or "the defaults list"
-    if group.line is not None:
-        where += f":{group.line}"
+    where = group.declared_at()
     return Finding(
         CHECK,
         ERROR,
