@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT, git, make_project
+from conftest import REPO_ROOT, git, isolate, make_project
 from dvc_hydra import plan
 from dvc_hydra.settings import load_settings
 from test_action_harness import ActionRun, run_action
-from test_run import experiments, isolate
+from test_run import experiments
 
 ACTION = REPO_ROOT / "action.yml"
 ACTION_FILES = ("action.yml", "pyproject.toml", "README.md", "hook")

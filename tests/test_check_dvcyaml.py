@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from conftest import git, make_project
+from conftest import git, isolation_env, make_project
 from dvc_hydra.cli import main
 
 FOREACH = """\
@@ -347,17 +347,7 @@ def dvc_template(tmp_path_factory):
     """One real Git + DVC seed project, built once: ``dvc init`` is slow."""
     home = tmp_path_factory.mktemp("dvc-home")
     saved = dict(os.environ)
-    os.environ.update(
-        DVC_GLOBAL_CONFIG_DIR=str(home / "dvc-global"),
-        DVC_SYSTEM_CONFIG_DIR=str(home / "dvc-system"),
-        DVC_NO_ANALYTICS="1",
-        GIT_CONFIG_GLOBAL=str(home / "gitconfig"),
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_AUTHOR_NAME="Test",
-        GIT_AUTHOR_EMAIL="test@example.invalid",
-        GIT_COMMITTER_NAME="Test",
-        GIT_COMMITTER_EMAIL="test@example.invalid",
-    )
+    os.environ.update(isolation_env(home))
     try:
         yield make_project(tmp_path_factory.mktemp("dvc") / "project", real_dvc=True)
     finally:

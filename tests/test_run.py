@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import git, make_project
+from conftest import git, isolate, make_project
 from dvc_hydra import plan, results
 from dvc_hydra.cli import main
 from dvc_hydra.settings import load_settings
@@ -23,20 +23,6 @@ FAILING = ["-S", "train.optimizer.lr=0.25,null,0.5"]  # train.py cannot use a nu
 EXPERIMENT_REF = re.compile(r"refs/exps/[0-9a-f]{2}/[0-9a-f]{38}/[^/]+$")
 RAN = "Running stage 'train'"
 PROGRESS = re.compile(r"^(\d+)/(\d+) (\S+) \d+\.\ds (\S+( run)?)$", re.MULTILINE)
-
-
-def isolate(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
-    """The same isolation as conftest's autouse fixture, for module-scoped setup."""
-    monkeypatch.setenv("DVC_GLOBAL_CONFIG_DIR", str(home / "dvc-global"))
-    monkeypatch.setenv("DVC_SYSTEM_CONFIG_DIR", str(home / "dvc-system"))
-    monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / "gitconfig"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for variable in ("GIT_AUTHOR", "GIT_COMMITTER"):
-        monkeypatch.setenv(f"{variable}_NAME", "Test")
-        monkeypatch.setenv(f"{variable}_EMAIL", "test@example.invalid")
-    for variable in ("GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"):
-        monkeypatch.delenv(variable, raising=False)
 
 
 def workspace(root: Path) -> dict[str, object]:

@@ -13,8 +13,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from conftest import git, make_project
-from test_run import NOTHING_LEFT, isolate, leftovers, progress, run_cli, workspace
+from conftest import git, isolate, make_project
+from test_run import NOTHING_LEFT, leftovers, progress, run_cli, workspace
 
 # The seed example's train.py, made to sleep for TRAIN_SLEEP seconds when the
 # learning rate is 0.7 or more, so that a point can outlast a timeout or a Ctrl-C.
